@@ -1,0 +1,18 @@
+// Display equations wider than the column scroll sideways; make exactly those reachable by keyboard.
+(function () {
+  function markScrollableMath() {
+    document.querySelectorAll(".katex-display").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "group");
+        box.setAttribute("aria-label", "Scrollable equation");
+      } else if (box.getAttribute("tabindex") === "0") {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", markScrollableMath);
+  window.addEventListener("resize", markScrollableMath);
+})();

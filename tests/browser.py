@@ -1,0 +1,128 @@
+"""Open the built site in Debian's Chromium, as a reader would, and record what each page does.
+
+Shared by the browser tests and the benchmark. Every request to a host other than the site's own is blocked
+and recorded, so a page that needs the network shows up as a failure, not as a slow page.
+"""
+
+import contextlib
+import functools
+import http.server
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+# The time until every formula is typeset: with prerendered KaTeX it is there at first paint; with MathJax it
+# is there once MathJax has finished its first typesetting pass.
+MATH_READY = """() => {
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+        return MathJax.startup.promise.then(() => performance.now());
+    }
+    return performance.now();
+}"""
+
+
+def site_pages(html_root: Path) -> list[str]:
+    """Every HTML page of the site, relative to its root, except Jupyter Book's index.html redirect."""
+    pages = []
+    for path in sorted(html_root.rglob("*.html")):
+        relative = path.relative_to(html_root).as_posix()
+        if relative.startswith(("_static/", "_sources/", "_images/")) or relative == "index.html":
+            continue
+        pages.append(relative)
+    return pages
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve(html_root: Path):
+    """Serve html_root on 127.0.0.1 (a free port) for the duration of the block; yields the base URL."""
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(html_root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def chromium():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class PageVisit:
+    url: str
+    console_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    foreign_requests: list[str] = field(default_factory=list)
+    requests: int = 0
+    bytes: int = 0
+    math_ready_ms: float = 0.0
+
+
+def visit(browser, url: str, origin: str, color_scheme: str = "light", viewport=(1280, 900)):
+    """Open url in a fresh context (a first visit: empty cache); returns (page, context, PageVisit).
+
+    Only URLs under `origin` are let through; anything else is aborted and recorded as foreign.
+    """
+    context = browser.new_context(
+        viewport={"width": viewport[0], "height": viewport[1]}, color_scheme=color_scheme)
+    page = context.new_page()
+    record = PageVisit(url=url)
+    page.on("console", lambda message: record.console_errors.append(message.text)
+            if message.type == "error" else None)
+    page.on("pageerror", lambda error: record.console_errors.append(str(error)))
+    page.on("requestfailed", lambda request: record.failed_requests.append(
+        f"{request.url} ({request.failure})"))
+
+    def on_finished(request):
+        sizes = request.sizes()
+        record.requests += 1
+        record.bytes += sizes["responseBodySize"]
+
+    page.on("requestfinished", on_finished)
+    page.on("response", lambda response: record.failed_requests.append(f"{response.url} (HTTP {response.status})")
+            if response.status >= 400 else None)
+
+    def gate(route):
+        if route.request.url.startswith(origin) or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            record.foreign_requests.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", gate)
+    page.goto(url, wait_until="load")
+    record.math_ready_ms = page.evaluate(MATH_READY) - page.evaluate(
+        "performance.getEntriesByType('navigation')[0].loadEventEnd")
+    page.wait_for_load_state("networkidle")
+    return page, context, record
+
+
+def wait_until(predicate, timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
