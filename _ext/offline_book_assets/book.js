@@ -16,3 +16,9 @@
   document.addEventListener("DOMContentLoaded", markScrollableMath);
   window.addEventListener("resize", markScrollableMath);
 })();
+
+// Opened from disk (file://), the browser refuses the fetches that build search-result snippets and logs an
+// error for each: list the results without snippets there.
+if (location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "undefined") {
+  DOCUMENTATION_OPTIONS.SHOW_SEARCH_SUMMARY = false;
+}

@@ -1,0 +1,79 @@
+"""The book builds with zero warnings; every number is glued, every link and anchor resolves, every formula renders."""
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_build_has_no_warnings(build_log):
+    # Sphinx's own warnings and errors; the kernel's "WARNING |" notices about TCP are not the book's
+    problems = re.findall(r".*(?:WARNING|ERROR):.*", build_log)
+    assert not problems, problems
+
+
+def test_every_notebook_was_executed_in_this_build(build_log):
+    executed = re.findall(r"notebooks/(\d\d_\w+)\.ipynb: Executed notebook", build_log)
+    assert sorted(executed) == sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+
+def pages(html_root):
+    return [p for p in html_root.rglob("*.html") if not p.relative_to(html_root).as_posix().startswith("_")]
+
+
+def test_glued_numbers_are_pasted(html_root):
+    for path in pages(html_root):
+        text = path.read_text()
+        assert "{glue" not in text and "pending_glue" not in text.lower(), path
+
+
+def test_math_is_prerendered_without_errors(html_root):
+    rendered = 0
+    for path in pages(html_root):
+        text = path.read_text()
+        assert "katex-error" not in text, path
+        assert not re.search(r"\$\$|\\\(|\\\[", re.sub(r"<annotation.*?</annotation>|<pre.*?</pre>", "", text, flags=re.S)), path
+        rendered += text.count('class="katex"')
+    assert rendered > 200
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        for key in ("href", "src"):
+            if attrs.get(key) and not (tag == "link" and attrs.get("rel") == "preconnect"):
+                self.links.append(attrs[key])
+
+
+def test_no_broken_internal_link_or_anchor(html_root):
+    parsed = {}
+    for path in pages(html_root) + [html_root / "index.html"]:
+        parser = _Links()
+        parser.feed(path.read_text())
+        parsed[path.resolve()] = parser
+    broken = []
+    for path, parser in parsed.items():
+        for link in parser.links:
+            parts = urlsplit(link)
+            if parts.scheme or link.startswith(("mailto:", "javascript:", "//")):
+                continue
+            target = (path.parent / unquote(parts.path)).resolve() if parts.path else path
+            if not target.exists():
+                broken.append(f"{path.name}: {link}")
+            elif parts.fragment and target in parsed and parts.fragment not in parsed[target].ids:
+                broken.append(f"{path.name}: {link} (no such anchor)")
+    assert not broken, broken
+
+
+def test_no_page_references_another_host_for_assets(html_root):
+    for path in pages(html_root):
+        text = path.read_text()
+        assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', text), path

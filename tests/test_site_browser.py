@@ -1,0 +1,144 @@
+"""Every page, opened in Debian's Chromium with every other host blocked, in light and dark mode, and from disk.
+
+Full-page screenshots land in _build/screenshots/ for a person to look at.
+"""
+
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from browser import chromium, serve, site_pages, visit
+
+HTML = Path(__file__).resolve().parent.parent / "_build" / "html"
+SCREENSHOTS = HTML.parent / "screenshots"
+PAGES = site_pages(HTML) if HTML.exists() else []
+MAX_BYTES, MAX_REQUESTS = 1_000_000, 25   # a first visit, uncompressed
+
+RAW_TEX = r"""() => {
+    const text = document.querySelector("main").innerText;
+    return (text.match(/\$\$|\\frac|\\partial|\\begin\{|\\odot|\\top\b/g) || []);
+}"""
+MATH = """() => ({
+    math: document.querySelectorAll("main .math").length,
+    typeset: document.querySelectorAll("main .math .katex").length,
+    errors: document.querySelectorAll(".katex-error, merror").length,
+})"""
+IMAGES = """() => [...document.querySelectorAll("main img")].map(img => ({
+    src: img.getAttribute("src"), loaded: img.complete && img.naturalWidth > 0, alt: img.getAttribute("alt") || "",
+}))"""
+
+
+def pytest_generate_tests(metafunc):
+    if "page_path" in metafunc.fixturenames:
+        metafunc.parametrize("page_path", site_pages(HTML) if HTML.exists() else [], ids=str)
+
+
+@pytest.fixture(scope="module")
+def site(html_root):
+    """(browser, base URL); depends on html_root so that the site is built first."""
+    with serve(html_root) as base, chromium() as browser:
+        yield browser, base
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _pages_match_the_build(html_root):
+    assert site_pages(html_root), "no pages were built"
+
+
+def _check_images(page, where):
+    images = page.evaluate(IMAGES)
+    for image in images:
+        assert image["loaded"], f"{where}: image {image['src']} did not load"
+        alt = image["alt"].strip()
+        # myst-nb's default alt text is the image's file path; real alt text is words
+        assert alt and " " in alt and not alt.endswith((".png", ".svg")) and "_images/" not in alt, \
+            f"{where}: {image['src']} has no real alt text: {alt!r}"
+    return images
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_page_in_the_browser(site, page_path, mode):
+    browser, base = site
+    page, context, record = visit(browser, base + page_path, origin=base, color_scheme=mode)
+    try:
+        where = f"{page_path} ({mode})"
+        assert page.evaluate("document.documentElement.dataset.theme") == mode, where
+        assert not record.foreign_requests, f"{where}: requests to other hosts: {record.foreign_requests}"
+        assert not record.failed_requests, f"{where}: failed requests: {record.failed_requests}"
+        assert not record.console_errors, f"{where}: console errors: {record.console_errors}"
+
+        math = page.evaluate(MATH)
+        assert math["typeset"] == math["math"] and math["errors"] == 0, f"{where}: {math}"
+        assert not page.evaluate(RAW_TEX), f"{where}: raw TeX is visible"
+        _check_images(page, where)
+
+        if mode == "light":
+            assert record.bytes <= MAX_BYTES, f"{where}: {record.bytes} bytes on a first visit"
+            assert record.requests <= MAX_REQUESTS, f"{where}: {record.requests} requests on a first visit"
+
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"{page_path.replace('/', '__')[:-5]}-{mode}.png", full_page=True)
+
+        # After the checks above: axe itself fetches stylesheets to read them.
+        violations = Axe().run(page).response["violations"]
+        serious = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations
+                   if v["impact"] in ("serious", "critical")]
+        assert not serious, f"{where}: {serious}"
+    finally:
+        context.close()
+
+
+def test_chapters_have_math_and_notebooks_have_figures(site):
+    browser, base = site
+    for path, wants in (("chapters/gradient_w.html", "math"), ("notebooks/03_relu_mask.html", "images")):
+        page, context, _ = visit(browser, base + path, origin=base)
+        if wants == "math":
+            assert page.evaluate(MATH)["typeset"] > 20
+        else:
+            assert len(page.evaluate(IMAGES)) >= 3
+        context.close()
+
+
+def test_wide_equations_scroll_and_take_keyboard_focus(site):
+    """On a phone-sized screen the derivations scroll inside the column, and those boxes are focusable."""
+    browser, base = site
+    page, context, _ = visit(browser, base + "chapters/gradient_w.html", origin=base, viewport=(390, 844))
+    try:
+        overflowing = page.evaluate("""() => [...document.querySelectorAll('.katex-display')]
+            .filter(box => box.scrollWidth > box.clientWidth + 1)
+            .map(box => ({focusable: box.tabIndex === 0,
+                          inside: box.getBoundingClientRect().left >= 0 &&
+                                  box.getBoundingClientRect().right <= document.documentElement.clientWidth}))""")
+        assert overflowing, "expected some wide derivations on a phone"
+        assert all(box["focusable"] and box["inside"] for box in overflowing), overflowing
+    finally:
+        context.close()
+
+
+def test_site_works_from_disk(site, html_root):
+    """A lecturer copies _build/html to a USB stick and opens index.html: math, figures, links and search work."""
+    browser, _ = site
+    context = browser.new_context()
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    foreign = []
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
+                  else (foreign.append(route.request.url), route.abort()))
+    page.goto((html_root / "index.html").as_uri())
+    page.wait_for_url("**/chapters/index.html")
+    for path in site_pages(html_root):
+        page.goto((html_root / path).as_uri(), wait_until="load")
+        math = page.evaluate(MATH)
+        assert math["typeset"] == math["math"] and math["errors"] == 0, path
+        assert page.evaluate("document.fonts.check('16px KaTeX_Main')") or math["math"] == 0, path
+        _check_images(page, f"file://{path}")
+    page.goto((html_root / "chapters" / "index.html").as_uri())
+    page.click("nav.bd-docs-nav a:has-text('ReLU at zero')")
+    page.wait_for_url("**/chapters/relu_at_zero.html")
+    page.goto((html_root / "search.html").as_uri() + "?q=mask")
+    page.wait_for_selector("#search-results li", timeout=10_000)
+    assert page.locator("#search-results li").count() > 0
+    assert not errors and not foreign, (errors, foreign)
+    context.close()
