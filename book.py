@@ -92,14 +92,15 @@ def main() -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="build the site into _build/html")
     build.add_argument("--clean", action="store_true", help="delete _build first and execute every notebook")
-    test = sub.add_parser("test", help="run the whole test suite (builds the site clean)")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
+    sub.add_parser("test", help="run the whole test suite (builds the site clean); other options go to pytest")
     sub.add_parser("bench", help="measure page weight, math time and build times, ours beside a default book")
-    args = parser.parse_args()
+    args, pytest_args = parser.parse_known_args()
+    if args.command == "test":
+        return run_tests(pytest_args)
+    if pytest_args:
+        parser.error(f"unrecognized arguments: {' '.join(pytest_args)}")
     if args.command == "build":
         return build_site(clean=args.clean)
-    if args.command == "test":
-        return run_tests(args.pytest_args)
     return run_benchmark()
 
 

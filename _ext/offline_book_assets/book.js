@@ -14,6 +14,7 @@
     });
   }
   document.addEventListener("DOMContentLoaded", markScrollableMath);
+  window.addEventListener("load", markScrollableMath);  // widths change once the math fonts are in
   window.addEventListener("resize", markScrollableMath);
 })();
 
