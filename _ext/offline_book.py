@@ -54,7 +54,7 @@ def _serve_local_assets(app):
 
 def _is_unused(asset, pagename: str, body_html: str) -> bool:
     filename = str(asset.filename or "")
-    inline = asset.attributes.get("body", "") if hasattr(asset, "attributes") else ""
+    inline = asset.attributes.get("body", "")
     if any(filename.endswith(name) for name in UNUSED_SCRIPTS + UNUSED_STYLES):
         return True
     if inline and any(marker in inline for marker in UNUSED_INLINE_MARKERS):
@@ -71,7 +71,8 @@ def _trim_page_assets(app, pagename, templatename, context, doctree):
     for key in ("script_files", "css_files"):
         seen, kept = set(), []
         for asset in context.get(key, []):
-            identity = (str(asset.filename), tuple(sorted((k, str(v)) for k, v in asset.attributes.items())))
+            # Sphinx 7.4 gives one inline script's two copies the file names None and "": both mean inline.
+            identity = (str(asset.filename or ""), tuple(sorted((k, str(v)) for k, v in asset.attributes.items())))
             if identity in seen or _is_unused(asset, pagename, body_html):
                 continue
             seen.add(identity)

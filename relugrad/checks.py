@@ -46,13 +46,13 @@ def compare(name: str, computed: torch.Tensor, reference: torch.Tensor) -> Compa
     if computed.shape != reference.shape:
         return Comparison(name, False, False, float("inf"), float("inf"))
     computed, reference = computed.detach(), reference.detach()
-    rtol = RELATIVE_TOLERANCE.get(reference.dtype, 1e-5)
+    error = relative_error(computed, reference)
     return Comparison(
         name=name,
         exact=torch.equal(computed, reference),
-        allclose=relative_error(computed, reference) <= rtol,
+        allclose=error <= RELATIVE_TOLERANCE.get(reference.dtype, 1e-5),
         max_abs_diff=(computed - reference).abs().max().item() if computed.numel() else 0.0,
-        relative_error=relative_error(computed, reference),
+        relative_error=error,
     )
 
 

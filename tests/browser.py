@@ -8,7 +8,6 @@ import contextlib
 import functools
 import http.server
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,11 +117,3 @@ def visit(browser, url: str, origin: str, color_scheme: str = "light", viewport=
     page.wait_for_load_state("networkidle")
     return page, context, record
 
-
-def wait_until(predicate, timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()

@@ -73,6 +73,14 @@ def test_no_broken_internal_link_or_anchor(html_root):
     assert not broken, broken
 
 
+def test_no_page_repeats_an_inline_script(html_root):
+    """Sphinx 7.4 writes some inline scripts twice; a repeated `const` is a SyntaxError in the browser."""
+    for path in pages(html_root):
+        inline = [body.strip() for body in re.findall(r"<script>(.*?)</script>", path.read_text(), flags=re.S)]
+        repeated = {body[:60] for body in inline if inline.count(body) > 1}
+        assert not repeated, (path, repeated)
+
+
 def test_no_page_references_another_host_for_assets(html_root):
     for path in pages(html_root):
         text = path.read_text()

@@ -12,7 +12,6 @@ from browser import chromium, serve, site_pages, visit
 
 HTML = Path(__file__).resolve().parent.parent / "_build" / "html"
 SCREENSHOTS = HTML.parent / "screenshots"
-PAGES = site_pages(HTML) if HTML.exists() else []
 MAX_BYTES, MAX_REQUESTS = 1_000_000, 25   # a first visit, uncompressed
 
 RAW_TEX = r"""() => {
