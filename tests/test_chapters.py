@@ -95,7 +95,7 @@ def statements(body):
     body = re.sub(r"\\begin\{cases\}.*?\\end\{cases\}", r" \\cases ", body, flags=re.S)
     body = body.replace(r"\begin{aligned}", "").replace(r"\end{aligned}", "")
     chains, subject = [], None
-    for line in body.split(r"\\"):
+    for line in re.split(r"\\\\(?:\[[^\]]*\])?", body):   # line breaks, with optional spacing: \\[6pt]
         line = line.split("&&")[0]
         for part in re.split(r"\\qquad|\\quad", line):
             pieces = [p.replace("&", "").strip() for p in part.split("=")]
