@@ -13,8 +13,19 @@
       }
     });
   }
-  document.addEventListener("DOMContentLoaded", markScrollableMath);
-  window.addEventListener("load", markScrollableMath);  // widths change once the math fonts are in
+  document.addEventListener("DOMContentLoaded", function () {
+    markScrollableMath();
+    // Widths change when the math fonts arrive (possibly after "load") and when the window is resized.
+    if (document.fonts) document.fonts.ready.then(markScrollableMath);
+    if (window.ResizeObserver) {
+      var observer = new ResizeObserver(markScrollableMath);
+      // the box (its width) and its formula (the content's width)
+      document.querySelectorAll(".katex-display, .katex-display > .katex").forEach(function (box) {
+        observer.observe(box);
+      });
+    }
+  });
+  window.addEventListener("load", markScrollableMath);
   window.addEventListener("resize", markScrollableMath);
 })();
 

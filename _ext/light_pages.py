@@ -1,0 +1,84 @@
+"""Light pages: each page loads only the scripts and styles it uses, and the icon font only the glyphs used.
+
+Each fix is at the point where the problem is made: the page's list of scripts and styles, or the built font.
+"""
+
+import re
+from pathlib import Path
+
+# sphinx-thebe (live code cells) is switched off in _config.yml, yet its assets load on every page.
+# (fontawesome.js, 1.5 MB, is dropped in templates/static/webpack-macros.html: the icon font draws the icons.)
+UNUSED_SCRIPTS = ("sphinx-thebe.js",)
+UNUSED_INLINE_MARKERS = ("THEBE_JS_URL", "thebe", "kernelName")
+# katex-math.css is bundled into the math stylesheet (see offline_math), with KaTeX's own and the book's.
+UNUSED_STYLES = ("sphinx-thebe.css", "katex-math.css")
+# Assets that load on every page but serve only some: (file names, does this page need them?).
+CONDITIONAL_ASSETS = [
+    (("sphinx-design", "design-tabs.js"), lambda page, body: 'class="sd-' in body),
+    (("togglebutton",), lambda page, body: "toggle" in body),
+    (("mystnb.",), lambda page, body: 'class="cell' in body),
+    (("pygments.css", "clipboard.min.js", "copybutton"), lambda page, body: 'class="highlight' in body),
+    # Sphinx's search scripts (sphinx_highlight marks the search words on a page opened from the results).
+    (("doctools.js", "sphinx_highlight.js"), lambda page, body: page == "search"),
+]
+
+
+def _is_unused(asset, pagename: str, body_html: str) -> bool:
+    filename = str(asset.filename or "")
+    inline = asset.attributes.get("body", "")
+    if any(filename.endswith(name) for name in UNUSED_SCRIPTS + UNUSED_STYLES):
+        return True
+    if inline and any(marker in inline for marker in UNUSED_INLINE_MARKERS):
+        return True
+    if asset.attributes.get("type") == "text/x-thebe-config":
+        return True
+    return any(any(name in filename for name in names) and not needed(pagename, body_html)
+               for names, needed in CONDITIONAL_ASSETS)
+
+
+def _trim_page_assets(app, pagename, templatename, context, doctree):
+    """Drop unused assets and the duplicates Sphinx 7.4 emits for inline scripts added per page."""
+    body_html = context.get("body", "")
+    for key in ("script_files", "css_files"):
+        seen, kept = set(), []
+        for asset in context.get(key, []):
+            # Sphinx 7.4 gives one inline script's two copies the file names None and "": both mean inline.
+            identity = (str(asset.filename or ""), tuple(sorted((k, str(v)) for k, v in asset.attributes.items())))
+            if identity in seen or _is_unused(asset, pagename, body_html):
+                continue
+            seen.add(identity)
+            kept.append(asset)
+        context[key] = kept
+
+
+def _subset_icon_fonts(app, exception):
+    """Cut the icon fonts (156 kB for the solid set alone) down to the glyphs the site's pages and scripts use."""
+    if exception is not None or app.builder.format != "html":
+        return
+    from fontTools import subset  # matplotlib's dependency; woff2 output needs brotli
+
+    out = Path(app.outdir)
+    static = out / "_static"
+    stylesheet = (static / "styles" / "pydata-sphinx-theme.css").read_text()
+    codepoints = {}
+    for selectors, code in re.findall(r'([^{}]+)\{content:"\\(f[0-9a-f]{3}|e[0-9a-f]{3})"\}', stylesheet):
+        for name in re.findall(r"\.(fa-[a-z0-9-]+):before", selectors):
+            codepoints[name] = int(code, 16)
+    used = set()
+    for path in list(out.rglob("*.html")) + list((static / "scripts").glob("*.js")):
+        used.update(re.findall(r"\bfa-[a-z0-9-]+", path.read_text(errors="ignore")))
+    unicodes = sorted({codepoints[name] for name in used if name in codepoints})
+    options = subset.Options(flavor="woff2", layout_features=["*"], notdef_outline=True)
+    for font in (static / "vendor" / "fontawesome" / "webfonts").glob("*.woff2"):
+        subsetter = subset.Subsetter(options)
+        loaded = subset.load_font(str(font), options)
+        subsetter.populate(unicodes=unicodes)
+        subsetter.subset(loaded)
+        subset.save_font(loaded, str(font), options)
+
+
+def setup(app):
+    # After every extension has added its per-page assets.
+    app.connect("html-page-context", _trim_page_assets, priority=999)
+    app.connect("build-finished", _subset_icon_fonts)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
