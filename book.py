@@ -7,21 +7,65 @@
 and `python3 book.py bench`, which measures the site and the build (see README).
 """
 
+import sys
+
+if sys.version_info < (3, 11):   # checked before anything else, so that older Pythons get a sentence, not a traceback
+    sys.exit(f"This book needs Python 3.11 or newer; this is Python {sys.version.split()[0]} ({sys.executable}). "
+             f"Run it with a newer one, e.g. python3.11 book.py build")
+
 import argparse
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
-import sys
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "_ext"))
+import build_lock  # noqa: E402  (plain Python: no dependency outside the standard library)
+
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 BUILD = ROOT / "_build"
-JUPYTER_CACHE = BUILD / ".jupyter_cache"
-HELPER_STAMP = BUILD / ".relugrad-digest"
+INSTALL_SECONDS = 30 * 60
+BUILD_SECONDS = 30 * 60
+TEST_SECONDS = 80 * 60
+
+
+class SetupError(Exception):
+    """Something about the machine or the checkout that the user must fix; its message says how."""
+
+
+def run(command, timeout: float, **kwargs) -> int:
+    """Run a command in its own process group and wait at most `timeout` seconds; then stop it and all it started."""
+    process = subprocess.Popen([str(c) for c in command], start_new_session=True, **kwargs)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        print(f"{Path(str(command[0])).name} ran longer than {timeout / 60:.0f} minutes: stopping it", file=sys.stderr)
+        return 124
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        stop_group(process)
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Stop a process and everything it left running in its group (a kernel, a render server)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _digest(paths) -> str:
@@ -31,9 +75,32 @@ def _digest(paths) -> str:
     return sha.hexdigest()
 
 
+def _check_existing_venv() -> None:
+    config = VENV / "pyvenv.cfg"
+    if not config.exists():
+        raise SetupError(f"{VENV} exists but is not a virtual environment (no pyvenv.cfg): "
+                         f"move it away or delete it (rm -rf .venv), then run this command again")
+    settings = {key.strip(): value.strip() for key, _, value in
+                (line.partition("=") for line in config.read_text().splitlines()) if value}
+    version = (settings.get("version_info") or settings.get("version") or "").strip()
+    mine = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if not version.startswith(mine + "."):
+        raise SetupError(f"{VENV} was made by Python {version or 'of an unknown version'}, but this is Python "
+                         f"{sys.version.split()[0]}: delete it (rm -rf .venv) and run this command again, "
+                         f"or run it with the Python that made it")
+    if not os.access(BIN / "python", os.X_OK):
+        raise SetupError(f"{BIN / 'python'} is missing or broken: delete {VENV} (rm -rf .venv) and run this "
+                         f"command again")
+
+
 def ensure_environment(requirements: str) -> None:
     """Create .venv if missing and (re)install `requirements` whenever it, or what it includes, changed."""
-    if not (BIN / "python").exists():
+    if VENV.exists():
+        _check_existing_venv()
+    elif not os.access(ROOT, os.W_OK):
+        raise SetupError(f"cannot create {VENV}: {ROOT} is not writable by this user; "
+                         f"run from a copy you own, or fix the permissions")
+    else:
         print(f"creating {VENV}", flush=True)
         venv.create(VENV, with_pip=True)
     inputs = [ROOT / name for name in ("requirements.txt", "requirements-dev.txt", "pyproject.toml")]
@@ -41,26 +108,24 @@ def ensure_environment(requirements: str) -> None:
     digest = _digest(inputs)
     if stamp.exists() and stamp.read_text() == digest:
         return
+    if not os.access(VENV, os.W_OK) or not os.access(VENV / "lib", os.W_OK):
+        raise SetupError(f"cannot install into {VENV}: it is not writable by this user "
+                         f"(fix its owner, e.g. sudo chown -R $USER .venv, or delete it and run again)")
     print(f"installing {requirements} into {VENV}", flush=True)
-    subprocess.run([BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([BIN / "python", "-m", "pip", "install", "--quiet", "-r", ROOT / requirements], check=True, cwd=ROOT)
+    pip = [BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if run(pip + ["-r", ROOT / requirements], INSTALL_SECONDS, cwd=ROOT) != 0:
+        raise SetupError(f"installing {requirements} failed (see pip's message above); fix that, then run again")
     stamp.write_text(digest)
 
 
 def build_site(clean: bool = False) -> int:
-    """Execute the notebooks and write _build/html; fails on any warning or notebook error."""
+    """Execute the notebooks and write _build/html; fails on any warning, formula error or notebook error."""
     ensure_environment("requirements.txt")
-    helper_digest = _digest((ROOT / "relugrad").glob("*.py"))
-    if clean:
-        shutil.rmtree(BUILD, ignore_errors=True)
-    elif not HELPER_STAMP.exists() or HELPER_STAMP.read_text() != helper_digest:
-        # The execution cache keys on notebook code only: re-run them all when the helper package changes.
-        shutil.rmtree(JUPYTER_CACHE, ignore_errors=True)
-    command = [BIN / "jupyter-book", "build", ROOT, "--warningiserror", "--nitpick", "--keep-going"]
-    code = subprocess.run(command, cwd=ROOT).returncode
-    if code == 0:
-        HELPER_STAMP.write_text(helper_digest)
-    return code
+    with build_lock.acquire(build_lock.lock_path(ROOT)):
+        if clean:
+            shutil.rmtree(BUILD, ignore_errors=True)
+        command = [BIN / "jupyter-book", "build", ROOT, "--warningiserror", "--nitpick", "--keep-going"]
+        return run(command, BUILD_SECONDS, cwd=ROOT, env={**os.environ, build_lock.HELD_BY_PARENT: "1"})
 
 
 def ensure_chromium() -> None:
@@ -68,23 +133,24 @@ def ensure_chromium() -> None:
     if Path("/usr/bin/chromium").exists():
         return
     if shutil.which("apt-get") and os.geteuid() == 0:
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        if run(["apt-get", "update", "-qq"], INSTALL_SECONDS) != 0 or \
+                run(["apt-get", "install", "-y", "-qq", "chromium"], INSTALL_SECONDS, env=environment) != 0:
+            raise SetupError("installing Chromium with apt-get failed (see above); the browser tests need it")
     else:
-        sys.exit("The browser tests need Debian's Chromium: sudo apt-get install -y chromium")
+        raise SetupError("the browser tests need Debian's Chromium: sudo apt-get install -y chromium")
 
 
 def run_tests(pytest_args) -> int:
     ensure_environment("requirements-dev.txt")
     ensure_chromium()
-    return subprocess.run([BIN / "python", "-m", "pytest", *pytest_args], cwd=ROOT).returncode
+    return run([BIN / "python", "-m", "pytest", *pytest_args], TEST_SECONDS, cwd=ROOT)
 
 
 def run_benchmark() -> int:
     ensure_environment("requirements-dev.txt")
     ensure_chromium()
-    return subprocess.run([BIN / "python", ROOT / "tests" / "benchmark.py"], cwd=ROOT).returncode
+    return run([BIN / "python", ROOT / "tests" / "benchmark.py"], TEST_SECONDS, cwd=ROOT)
 
 
 def main() -> int:
@@ -95,13 +161,21 @@ def main() -> int:
     sub.add_parser("test", help="run the whole test suite (builds the site clean); other options go to pytest")
     sub.add_parser("bench", help="measure page weight, math time and build times, ours beside a default book")
     args, pytest_args = parser.parse_known_args()
-    if args.command == "test":
-        return run_tests(pytest_args)
-    if pytest_args:
-        parser.error(f"unrecognized arguments: {' '.join(pytest_args)}")
-    if args.command == "build":
-        return build_site(clean=args.clean)
-    return run_benchmark()
+    try:
+        if args.command == "test":
+            return run_tests(pytest_args)
+        if pytest_args:
+            parser.error(f"unrecognized arguments: {' '.join(pytest_args)}")
+        if args.command == "build":
+            return build_site(clean=args.clean)
+        return run_benchmark()
+    except (SetupError, TimeoutError) as error:
+        print(f"book.py: {error}", file=sys.stderr)
+        return 2
+    except PermissionError as error:
+        print(f"book.py: permission denied on {error.filename}: fix its owner or permissions, "
+              f"or work in a copy you own", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
-"""Shared fixtures: the site, built clean once per test session, exactly as `python3 book.py build` builds it."""
+"""Shared fixtures: the site, built clean once per test session, exactly as `python3 book.py build --clean` builds it."""
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,20 +9,38 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
 HTML = BUILD / "html"
+BUILD_LOG = ROOT / ".build-test.log"   # outside _build, which the clean build deletes
+BUILD_SECONDS = 20 * 60
+
+
+def build_book(*arguments: str, timeout: float = BUILD_SECONDS, root: Path = ROOT) -> tuple[int, str]:
+    """Run `book.py build` with the given arguments; (exit code, log). Output goes to a file, never a pipe that a
+    stray child could hold open, and the wait is bounded."""
+    log = root / ".build-test.log"
+    with open(log, "w") as output:
+        process = subprocess.Popen([sys.executable, root / "book.py", "build", *arguments], cwd=root,
+                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            sys.path.insert(0, str(ROOT))
+            from book import stop_group
+            stop_group(process)
+    text = log.read_text()
+    if code is None:
+        pytest.fail(f"the build ran longer than {timeout / 60:.0f} minutes:\n{text[-4000:]}")
+    return code, text
 
 
 @pytest.fixture(scope="session")
 def build_log() -> str:
     """Build the book from scratch (every notebook executed) with warnings as errors and nitpicky references."""
-    shutil.rmtree(BUILD, ignore_errors=True)
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    result = subprocess.run(
-        [jupyter_book, "build", ROOT, "--warningiserror", "--nitpick", "--keep-going"],
-        cwd=ROOT, capture_output=True, text=True)
-    log = result.stdout + result.stderr
+    code, log = build_book("--clean")
     BUILD.mkdir(exist_ok=True)
     (BUILD / "build.log").write_text(log)
-    if result.returncode != 0:
+    if code != 0:
         reports = "\n".join(p.read_text()[-3000:] for p in (HTML / "reports").glob("**/*.log"))
         pytest.fail(f"the book does not build cleanly:\n{log[-6000:]}\n{reports}")
     return log

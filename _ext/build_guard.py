@@ -1,0 +1,63 @@
+"""A build that is never reported as successful while a page of it was built with a warning or an error.
+
+Sphinx re-reads only changed documents and keeps its environment after a build that merely warned, so a second,
+unchanged build after a failed one re-emitted nothing and "succeeded" with the broken page still in place. Here a
+marker stays in the doctree folder until a build finishes with no warning; while it is there, every document is
+read and written again. Also: one build at a time (a second one waits), and only the book's own pages in the output.
+"""
+
+import os
+from pathlib import Path
+
+import build_lock
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+MARKER = "incomplete-build"
+SITE_PAGES = {"genindex", "search", "index"}   # pages Sphinx or Jupyter Book add beside the documents
+
+
+def _take_lock(app, config):
+    if not os.environ.get(build_lock.HELD_BY_PARENT):
+        app._book_lock = build_lock.acquire(build_lock.lock_path(app.srcdir), say=logger.info)
+
+
+def _start(app):
+    marker = Path(app.doctreedir) / MARKER
+    app._book_full_rebuild = marker.exists()
+    if app._book_full_rebuild:
+        logger.info("the last build did not finish cleanly: reading and writing every page again")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+
+
+def _outdated(app, env, added, changed, removed):
+    return sorted(env.found_docs) if getattr(app, "_book_full_rebuild", False) else []
+
+
+def _finish(app, exception):
+    if exception is None and app.builder.format == "html":
+        _remove_stale_pages(app)
+    if exception is None and app._warncount == 0:
+        (Path(app.doctreedir) / MARKER).unlink(missing_ok=True)
+
+
+def _remove_stale_pages(app):
+    """Delete pages of documents that are no longer part of the book (a removed chapter, a stray README)."""
+    out = Path(app.outdir)
+    documents = set(app.env.found_docs) | SITE_PAGES
+    for page in out.rglob("*.html"):
+        relative = page.relative_to(out)
+        if relative.parts[0].startswith("_"):
+            continue
+        if relative.with_suffix("").as_posix() not in documents:
+            logger.info(f"removing {relative}: it is not a page of the book")
+            page.unlink()
+
+
+def setup(app):
+    app.connect("config-inited", _take_lock)
+    app.connect("builder-inited", _start)
+    app.connect("env-get-outdated", _outdated)
+    app.connect("build-finished", _finish, priority=1000)   # last: after every check that may still warn
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,213 @@
+"""The build can be trusted: each fault found in review is reproduced on a small book and must now be handled.
+
+A failed build is never followed by a "successful" unchanged one; a change to the helper package re-executes the
+notebooks and refreshes the pages that quote them; a LaTeX error fails the build and names the formula; the KaTeX
+server starts robustly and never outlives the build; two builds at once do not collide; set-up mistakes get one
+clear sentence; files that tools drop never become pages.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from scratch_book import ROOT, build, make_book, notebook, page
+
+pytestmark = pytest.mark.slow
+
+GOOD = "# Home\n\nSee {doc}`other`.\n"
+OTHER = "# Other\n\nA formula: $\\langle P, Q \\rangle$.\n"
+
+
+def test_a_failed_build_is_not_followed_by_a_successful_unchanged_one(tmp_path):
+    book = make_book(tmp_path, {"index.md": "# Home\n\nSee {doc}`missing_page`.\n", "other.md": OTHER})
+    first, _ = build(book)
+    second, log = build(book)
+    assert first != 0 and second != 0, "the broken reference must fail every build until it is fixed"
+    assert "missing_page" in log
+    (book / "index.md").write_text(GOOD)
+    fixed, log = build(book)
+    assert fixed == 0, log[-3000:]
+
+
+def test_a_missing_glue_key_fails_every_build(tmp_path):
+    book = make_book(tmp_path, {"index.md": "# Home\n\nf = {glue:text}`/nb.ipynb::not_glued:.2f`.\n"},
+                     {"nb.ipynb": notebook("from myst_nb import glue\nglue('value', 1.5, display=False)")})
+    first, log = build(book)
+    second, _ = build(book)
+    assert first != 0 and second != 0, log[-3000:]
+    assert "not_glued" in log
+
+
+def test_a_change_to_the_helper_package_re_executes_and_refreshes_the_quoting_page(tmp_path):
+    (tmp_path / "relugrad").mkdir()
+    (tmp_path / "relugrad" / "__init__.py").write_text("VALUE = 1.25\n")
+    book = make_book(tmp_path, {"index.md": "# Home\n\nThe value is {glue:text}`/nb.ipynb::value:.2f`.\n"},
+                     {"nb.ipynb": notebook("import sys; sys.path.insert(0, '.')\nimport relugrad\n"
+                                           "from myst_nb import glue\nglue('value', relugrad.VALUE, display=False)")})
+    code, log = build(book)
+    assert code == 0, log[-3000:]
+    assert "The value is 1.25" in _text(page(book, "index"))
+    (tmp_path / "relugrad" / "__init__.py").write_text("VALUE = 2.5\n")
+    code, log = build(book)
+    assert code == 0, log[-3000:]
+    assert "The value is 2.50" in _text(page(book, "index")), "the chapter still shows the old number"
+    assert re.search(r"nb\.ipynb: executed in", log), "the notebook was not executed again"
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+
+
+def test_a_latex_error_fails_the_build_and_names_the_formula(tmp_path):
+    for formula, fragment in ((r"\frac{1}{\undefinedmacro}", "undefinedmacro"), (r"\frac{1}{", "frac")):
+        book = make_book(tmp_path / fragment, {"index.md": GOOD, "other.md": f"# Other\n\n$$\n{formula}\n$$\n"})
+        code, log = build(book)
+        assert code != 0, f"{formula} did not fail the build"
+        assert re.search(rf"other\.md.*KaTeX cannot render.*{fragment}", log), log[-3000:]
+
+
+def test_no_render_server_outlives_a_build(tmp_path):
+    book = make_book(tmp_path, {"index.md": GOOD, "other.md": OTHER})
+    code, log = build(book)
+    assert code == 0, log[-3000:]
+    survivors = subprocess.run(["pgrep", "-f", f"katex-server.js"], capture_output=True, text=True).stdout.split()
+    ours = [pid for pid in survivors if str(tmp_path) in _cwd(pid) or "sphinxcontrib_katex" in _cwd(pid)]
+    assert not ours, f"KaTeX render servers left running: {ours}"
+
+
+def _cwd(pid: str) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return ""
+
+
+def test_the_render_server_start_survives_a_refused_first_connection(tmp_path):
+    """A server that creates its socket before it listens (what Node does under load) must still be reached."""
+    sys.path.insert(0, str(ROOT / "_ext"))
+    import offline_math
+    import sphinxcontrib.katex as katex
+
+    late = tmp_path / "late_server.py"
+    late.write_text(
+        "import socket, sys, time\n"
+        "path = sys.argv[sys.argv.index('--socket') + 1]\n"
+        "server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        "server.bind(path)\n"          # the socket file exists now: connections are refused until listen()
+        "time.sleep(0.5)\n"
+        "server.listen(1)\n"
+        "connection, _ = server.accept()\n"
+        "time.sleep(5)\n")
+
+    class Late(katex.KaTeXServer):
+        @classmethod
+        def build_command(cls, socket=None, port=None):
+            return [sys.executable, str(late), "--socket", str(socket)]
+
+    process, sock = offline_math._start_server_process.__get__(Late)(tmp_path, timeout=5.0)
+    try:
+        assert process.poll() is None
+    finally:
+        sock.close()
+        process.kill()
+        process.wait()
+
+    class Dying(katex.KaTeXServer):
+        @classmethod
+        def build_command(cls, socket=None, port=None):
+            return [sys.executable, "-c", "raise SystemExit(3)"]
+
+    with pytest.raises(katex.KaTeXError, match="exited at start"):
+        offline_math._start_server_process.__get__(Dying)(tmp_path, timeout=5.0)
+
+
+def test_two_builds_at_once_both_succeed_one_after_the_other(tmp_path):
+    book = make_book(tmp_path, {"index.md": GOOD, "other.md": OTHER},
+                     {"nb.ipynb": notebook("from myst_nb import glue\nglue('value', 1.5, display=False)")})
+    results = []
+
+    def run():
+        results.append(build(book))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.5)
+    for thread in threads:
+        thread.join(timeout=600)
+    codes = [code for code, _ in results]
+    logs = "\n".join(log for _, log in results)
+    assert codes == [0, 0], logs[-4000:]
+    assert "Another build of this book is running" in logs
+
+
+def test_files_that_tools_drop_are_not_pages(tmp_path):
+    book = make_book(tmp_path, {"index.md": GOOD, "other.md": OTHER})
+    (book / ".pytest_cache").mkdir()
+    (book / ".pytest_cache" / "README.md").write_text("# pytest cache directory\n")
+    code, log = build(book)
+    assert code == 0, log[-3000:]
+    html = book / "_build" / "html"
+    pages = sorted(p.relative_to(html).as_posix() for p in html.rglob("*.html")
+                   if not p.relative_to(html).parts[0].startswith("_"))
+    assert pages == ["genindex.html", "index.html", "other.html", "search.html"], pages
+
+
+def test_a_removed_chapter_leaves_no_page_behind(tmp_path):
+    book = make_book(tmp_path, {"index.md": GOOD, "other.md": OTHER})
+    assert build(book)[0] == 0
+    (book / "index.md").write_text("# Home\n")
+    (book / "_toc.yml").write_text("format: jb-book\nroot: index\n")
+    (book / "other.md").unlink()
+    code, log = build(book)
+    assert code == 0, log[-3000:]
+    assert not (book / "_build" / "html" / "other.html").exists()
+
+
+# ---------------------------------------------------------------------------------------------- book.py set-up
+def _book_py(folder: Path, *arguments: str, python: str = sys.executable, prelude: str = "") -> subprocess.CompletedProcess:
+    """Run a copy of book.py in `folder` (so that nothing touches this checkout's .venv)."""
+    (folder / "_ext").mkdir(exist_ok=True)
+    for name in ("book.py",):
+        (folder / name).write_text((ROOT / name).read_text())
+    (folder / "_ext" / "build_lock.py").write_text((ROOT / "_ext" / "build_lock.py").read_text())
+    code = f"{prelude}\nimport runpy, sys\nsys.argv = ['book.py', *{list(arguments)!r}]\nrunpy.run_path('book.py', run_name='__main__')"
+    return subprocess.run([python, "-c", code], cwd=folder, capture_output=True, text=True, timeout=120)
+
+
+def test_an_old_python_gets_one_sentence(tmp_path):
+    result = _book_py(tmp_path, "build", prelude="import sys; sys.version_info = (3, 10, 12, 'final', 0)")
+    assert result.returncode != 0
+    assert "needs Python 3.11 or newer" in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_a_venv_made_by_another_python_gets_one_sentence(tmp_path):
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.10.12\n")
+    result = _book_py(tmp_path, "build")
+    assert result.returncode == 2
+    assert "was made by Python 3.10.12" in result.stderr and "rm -rf .venv" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unwritable_venv_gets_one_sentence(tmp_path):
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "lib").mkdir()
+    version = f"{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
+    (tmp_path / ".venv" / "pyvenv.cfg").write_text(f"home = /usr/bin\nversion = {version}\n")
+    os.symlink(sys.executable, tmp_path / ".venv" / "bin" / "python")
+    for name in ("requirements.txt", "requirements-dev.txt", "pyproject.toml"):
+        (tmp_path / name).write_text("")
+    # Root may write anywhere, so the test makes os.access say what it says to an ordinary user.
+    prelude = ("import os; _access = os.access\n"
+               "os.access = lambda path, mode, **kw: False if '.venv' in str(path) and mode == os.W_OK "
+               "else _access(path, mode, **kw)")
+    result = _book_py(tmp_path, "build", prelude=prelude)
+    assert result.returncode == 2
+    assert "not writable" in result.stderr and "Traceback" not in result.stderr, result.stderr
