@@ -38,7 +38,9 @@ def _norm_as_mantissa_and_exponent(t: torch.Tensor) -> tuple[float, int]:
     peak = t.abs().max().item() if t.numel() else 0.0
     if peak == 0:
         return 0.0, 0
-    exponent = math.frexp(peak)[1]  # peak / 2**exponent lies in [0.5, 1): squares can neither overflow nor vanish
+    # After scaling, the largest square lies in [0.25, 1): the sum cannot overflow, and a square that underflows
+    # is below 2**-1074 of it, which no float64 result could show anyway.
+    exponent = math.frexp(peak)[1]
     return torch.linalg.vector_norm(_times_power_of_two(t, -exponent)).item(), exponent
 
 

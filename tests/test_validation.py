@@ -1,5 +1,6 @@
 """Bad input gets a clear error that names what was wrong, never a silent wrong answer."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -94,3 +95,42 @@ def test_kink_free_step_rejects_non_finite_factors(name):
     inputs[name][0, 2] = float("nan")
     with pytest.raises(ValueError, match=rf"{name} has 1 non-finite entry .* the first is {name}\[0, 2\] = nan"):
         kink_free_step(*inputs.values())
+
+
+@pytest.fixture
+def axes():
+    import matplotlib.pyplot as plt
+
+    figure, ax = plt.subplots()
+    yield ax
+    plt.close(figure)
+
+
+@pytest.mark.parametrize("matrix,error,message", [
+    (torch.zeros(4), ValueError, "matrix must be a matrix .2-D., got shape 4"),
+    ([[1.0, 2.0]], TypeError, "matrix must be a torch.Tensor or numpy.ndarray, got list"),
+    (torch.zeros(2, 2, dtype=torch.complex64), TypeError, "matrix has dtype complex64"),
+], ids=["vector", "list", "complex"])
+def test_heatmaps_reject_what_is_not_a_real_matrix(axes, matrix, error, message):
+    from relugrad.plotting import mask_heatmap, signed_heatmap
+
+    with pytest.raises(error, match=message):
+        signed_heatmap(axes, matrix, "Z")
+    with pytest.raises(error, match=message.replace("matrix", "mask", 1)):
+        mask_heatmap(axes, matrix, "M")
+
+
+@pytest.mark.parametrize("limit", [0, -1.0, float("nan")])
+def test_signed_heatmap_rejects_a_limit_that_is_not_positive(axes, limit):
+    from relugrad.plotting import signed_heatmap
+
+    with pytest.raises(ValueError, match="limit must be a finite number > 0"):
+        signed_heatmap(axes, torch.randn(3, 2), "Z", limit=limit)
+
+
+def test_heatmaps_accept_tensors_and_arrays(axes):
+    from relugrad.plotting import mask_heatmap, signed_heatmap
+
+    assert signed_heatmap(axes, torch.zeros(3, 2, requires_grad=True), "Z").get_clim() == (-1.0, 1.0)
+    assert signed_heatmap(axes, np.array([[1.0, -3.0]]), "Z").get_clim() == (-3.0, 3.0)
+    assert mask_heatmap(axes, torch.tensor([[True, False]]), "M").get_array().shape == (1, 2)
