@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from relugrad.validation import shape_text, check_finite, checked_tensor
+from relugrad.validation import check_finite, checked_tensor, shape_text
 
 # Norm-wise relative error up to which a gradient counts as correct, per dtype: at least twice what correct
 # gradients reach against an exact reference, at most a third of what the smallest bug in relugrad.bugs gives.

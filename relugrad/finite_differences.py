@@ -11,7 +11,7 @@ from typing import Callable
 
 import torch
 
-from relugrad.validation import shape_text, type_name, check_factors, check_finite, check_step, checked_tensor
+from relugrad.validation import check_factors, check_finite, checked_positive, checked_tensor, shape_text, type_name
 
 DIFFERENCE_DTYPES = (torch.float32, torch.float64)
 
@@ -27,6 +27,12 @@ def _scalar(value, at_entry: str) -> torch.Tensor | float:
     if not math.isfinite(value):
         raise ValueError(f"fn returned {float(value)} for {at_entry}; expected a finite number")
     return value
+
+
+def _entry_name(index: int, shape: torch.Size) -> str:
+    """The flat index as it reads in the error messages, e.g. at[1, 2], or at for a 0-d tensor."""
+    position = [str(int(i)) for i in torch.unravel_index(torch.tensor(index), shape)]
+    return f"at[{', '.join(position)}]" if position else "at"
 
 
 def central_difference(
@@ -48,11 +54,11 @@ def central_difference(
         raise TypeError(f"at has dtype {at.dtype}; central differences need torch.float32 or torch.float64 "
                         f"(in lower precision, round-off in f swamps the difference)")
     check_finite(at, "at")
-    step = check_step(step, "step")
+    step = checked_positive(step, "step")
     base = at.detach().clone(memory_format=torch.contiguous_format)
     grad = torch.empty_like(base)
     for index in range(base.numel()):
-        entry = f"at[{', '.join(str(int(i)) for i in torch.unravel_index(torch.tensor(index), base.shape))}]"
+        entry = _entry_name(index, base.shape)
         up, down = base.clone(), base.clone()
         up.view(-1)[index] += step
         down.view(-1)[index] -= step
@@ -89,7 +95,7 @@ def kink_free_step(X: torch.Tensor, W: torch.Tensor, wrt: str | None = None, saf
     if wrt not in ("W", "X", None):
         raise ValueError(f"wrt must be 'W', 'X' or None (a step safe for both), got {wrt!r}; "
                          f"f has no kink in Y, so any step is kink-free for Y")
-    safety = check_step(safety, "safety")
+    safety = checked_positive(safety, "safety")
     if not safety < 1:
         raise ValueError(f"safety must lie in (0, 1): 1 would let the step reach a kink; got {safety}")
     Z = (X @ W).detach()

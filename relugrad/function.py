@@ -61,5 +61,6 @@ def function_with_backward(formula: GradientFormula, name: str | None = None) ->
         "backward": staticmethod(backward),
     })
 
+
 HandLayer = function_with_backward(hand_gradients, "HandLayer")
 HandLayer.__doc__ = "f(X, W, Y) whose backward is the book's hand formulas: dW = XᵀG, dX = GWᵀ, dY = −2E."

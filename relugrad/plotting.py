@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from relugrad.validation import check_step, type_name
+from relugrad.validation import checked_positive, type_name
 
 # The same quantity gets the same colour in every figure of the book.
 COLORS = {
@@ -54,7 +54,9 @@ def signed_heatmap(ax, matrix, title: str, limit: float | None = None):
     The colour scale spans [-limit, limit], by default the largest |entry| (1 for an all-zero matrix).
     """
     values = _matrix_values(matrix, "matrix")
-    limit = check_step(limit, "limit") if limit is not None else (float(np.nanmax(np.abs(values), initial=0)) or 1.0)
+    if limit is None:
+        limit = float(np.nanmax(np.abs(values), initial=0)) or 1.0
+    limit = checked_positive(limit, "limit")
     image = ax.imshow(values, cmap=SIGNED_CMAP, vmin=-limit, vmax=limit, aspect="auto")
     ax.set_title(title)
     ax.set_xlabel("unit j (column)")

@@ -61,7 +61,7 @@ def check_finite(t: torch.Tensor, name: str) -> None:
                          f"the first is {where} = {t.detach()[first].item()}; expected finite values")
 
 
-def check_step(value, name: str) -> float:
+def checked_positive(value, name: str) -> float:
     """`value` as a float if it is a finite real number > 0; TypeError or ValueError naming `name` otherwise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type_name(value)}")
