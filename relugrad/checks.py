@@ -119,7 +119,8 @@ def tolerance_for(*dtypes: torch.dtype) -> float:
         if dtype not in RELATIVE_TOLERANCE:
             known = ", ".join(str(d) for d in RELATIVE_TOLERANCE)
             raise TypeError(f"no tolerance for {dtype} (see RELATIVE_TOLERANCE); compare knows {known}: "
-                            f"convert both sides to one of those")
+                            f"compute the gradient in one of those (converting a result afterwards would judge "
+                            f"its round-off by the stricter tolerance)")
     return max(RELATIVE_TOLERANCE[dtype] for dtype in dtypes)
 
 
