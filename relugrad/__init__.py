@@ -4,12 +4,12 @@ from relugrad.bugs import BUGS, Bug
 from relugrad.checks import (
     RELATIVE_TOLERANCE,
     Comparison,
-    central_difference,
-    kink_free_step,
     compare,
     compare_gradients,
     relative_error,
+    tolerance_for,
 )
+from relugrad.finite_differences import central_difference, kink_free_step
 from relugrad.formulas import (
     Gradients,
     Intermediates,
@@ -18,12 +18,13 @@ from relugrad.formulas import (
     intermediates,
     objective,
 )
+from relugrad.function import GradientFormula, HandLayer, function_with_backward
 from relugrad.inputs import all_dead_inputs, exact_zero_inputs, homework_inputs, mixed_sign_inputs
 from relugrad.validation import check_inputs
 
 __all__ = [
-    "BUGS", "Bug", "RELATIVE_TOLERANCE", "Comparison", "central_difference", "compare",
-    "compare_gradients", "kink_free_step", "relative_error", "Gradients", "Intermediates", "autograd_gradients",
-    "hand_gradients", "intermediates", "objective", "all_dead_inputs", "exact_zero_inputs",
-    "homework_inputs", "mixed_sign_inputs", "check_inputs",
+    "BUGS", "Bug", "RELATIVE_TOLERANCE", "Comparison", "compare", "compare_gradients", "relative_error",
+    "tolerance_for", "central_difference", "kink_free_step", "Gradients", "Intermediates", "autograd_gradients",
+    "hand_gradients", "intermediates", "objective", "GradientFormula", "HandLayer", "function_with_backward",
+    "all_dead_inputs", "exact_zero_inputs", "homework_inputs", "mixed_sign_inputs", "check_inputs",
 ]

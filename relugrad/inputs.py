@@ -1,14 +1,38 @@
-"""Inputs that let the checks fail: the homework's, mixed-sign, exact-zero and all-dead cases."""
+"""Inputs that let the checks fail: the homework's, mixed-sign, exact-zero and all-dead cases.
+
+Each draws from its own torch.Generator, so calling one never changes the global random state.
+"""
 
 import torch
 
+from relugrad.validation import type_name
+
+
+def _check_sizes(**sizes) -> None:
+    for name, size in sizes.items():
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise TypeError(f"{name} must be an int, got {type_name(size)}")
+        if size < 1:
+            raise ValueError(f"{name} must be at least 1, got {size}")
+
+
+def _check_seed_and_dtype(seed, dtype) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type_name(seed)}")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype such as torch.float64, got {dtype!r}")
+
 
 def homework_inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The original exercise: seed 0, then X = randn(10, 4), W = randn(4, 4), Y = randn(10, 4), in that order."""
-    torch.manual_seed(0)
-    X = torch.randn(10, 4, requires_grad=True)
-    W = torch.randn(4, 4, requires_grad=True)
-    Y = torch.randn(10, 4, requires_grad=True)
+    """The original exercise: seed 0, then X = randn(10, 4), W = randn(4, 4), Y = randn(10, 4), in that order.
+
+    Drawn from a fresh generator seeded 0, which gives bit for bit what `torch.manual_seed(0)` and the global
+    generator give, without reseeding the global generator.
+    """
+    generator = torch.Generator().manual_seed(0)
+    X = torch.randn(10, 4, generator=generator, requires_grad=True)
+    W = torch.randn(4, 4, generator=generator, requires_grad=True)
+    Y = torch.randn(10, 4, generator=generator, requires_grad=True)
     return X, W, Y
 
 
@@ -17,6 +41,8 @@ def mixed_sign_inputs(m: int, k: int, n: int, seed: int, dtype: torch.dtype = to
 
     With all Z > 0 a missing mask goes unnoticed, so draws without both signs are redrawn.
     """
+    _check_sizes(m=m, k=k, n=n)
+    _check_seed_and_dtype(seed, dtype)
     if m * n < 2:
         raise ValueError(f"Z is {m}×{n}: it needs at least two entries to have both signs")
     generator = torch.Generator().manual_seed(seed)
@@ -31,6 +57,10 @@ def mixed_sign_inputs(m: int, k: int, n: int, seed: int, dtype: torch.dtype = to
 
 def exact_zero_inputs(seed: int = 0, m: int = 6, k: int = 3, n: int = 4, dtype: torch.dtype = torch.float64):
     """Small integer-valued X, W (exact in floating point) so that Z has exact zeros and both signs."""
+    _check_sizes(m=m, k=k, n=n)
+    _check_seed_and_dtype(seed, dtype)
+    if m * n < 3:
+        raise ValueError(f"Z is {m}×{n}: it needs at least three entries to hold a zero and both signs")
     generator = torch.Generator().manual_seed(seed)
     for _ in range(1000):
         X = torch.randint(-2, 3, (m, k), generator=generator).to(dtype)
@@ -44,6 +74,8 @@ def exact_zero_inputs(seed: int = 0, m: int = 6, k: int = 3, n: int = 4, dtype: 
 
 def all_dead_inputs(m: int = 5, k: int = 3, n: int = 4, seed: int = 0, dtype: torch.dtype = torch.float64):
     """X > 0 and W < 0, so every entry of Z is negative and every unit is dead."""
+    _check_sizes(m=m, k=k, n=n)
+    _check_seed_and_dtype(seed, dtype)
     generator = torch.Generator().manual_seed(seed)
     X = torch.rand(m, k, generator=generator, dtype=torch.float64).add(0.1).to(dtype)
     W = -torch.rand(k, n, generator=generator, dtype=torch.float64).add(0.1).to(dtype)
