@@ -15,8 +15,16 @@ def test_build_has_no_warnings(build_log):
     assert not problems, problems
 
 
+def test_notebooks_print_no_warnings_or_errors(html_root):
+    """What -W does not see: a warning or error printed by a notebook cell lands on the page, and the build passes."""
+    for path in sorted((html_root / "notebooks").glob("*.html")):
+        text = path.read_text()
+        assert "output stderr" not in text and "output traceback" not in text, path.name
+        assert not re.search(r"\b\w*(Warning|Error)\b:", re.sub(r"<[^>]+>", "", text)), path.name
+
+
 def test_every_notebook_was_executed_in_this_build(build_log):
-    executed = re.findall(r"notebooks/(\d\d_\w+)\.ipynb: Executed notebook", build_log)
+    executed = re.findall(r"(\d\d_\w+)\.ipynb: executed in", build_log)
     assert sorted(executed) == sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 
 
@@ -24,10 +32,58 @@ def pages(html_root):
     return [p for p in html_root.rglob("*.html") if not p.relative_to(html_root).as_posix().startswith("_")]
 
 
+GLUE_REFERENCE = re.compile(r"\{glue(?::\w+)?\}`(/?[\w/]+\.ipynb)::(\w+)")
+
+
+def _quoted_glue() -> set[tuple[str, str]]:
+    """(notebook, key) of every glue reference in the chapters and the notebooks' Markdown."""
+    quoted = set()
+    for path in sorted((ROOT / "chapters").rglob("*.md")) + sorted((ROOT / "notebooks").glob("*.ipynb")):
+        text = path.read_text()
+        quoted |= {(Path(notebook).stem, key) for notebook, key in GLUE_REFERENCE.findall(text)}
+    return quoted
+
+
+def _glued(build_dir: Path) -> set[tuple[str, str]]:
+    """(notebook, key) of every value the executed notebooks glued in this build."""
+    import json
+    return {(path.name.split(".")[0], key) for path in (build_dir / "jupyter_execute").rglob("*.glue.json")
+            for key in json.loads(path.read_text())}
+
+
+def test_every_quoted_number_was_glued(html_root):
+    missing = _quoted_glue() - _glued(html_root.parent)
+    assert not missing, f"quoted but never glued (the page would show nothing): {sorted(missing)}"
+
+
+def test_every_glued_number_is_quoted(html_root):
+    unused = _glued(html_root.parent) - _quoted_glue()
+    assert not unused, f"glued but quoted nowhere: {sorted(unused)}"
+
+
 def test_glued_numbers_are_pasted(html_root):
     for path in pages(html_root):
         text = path.read_text()
         assert "{glue" not in text and "pending_glue" not in text.lower(), path
+        assert not re.search(r'class="pasted-text">\s*<', text), f"{path}: an empty pasted number"
+
+
+NUMBER_IN_PROSE = re.compile(r"(?<![\w{}_^.\\])(?:\d+\.\d+(?:e-?\d+)?|\d+e-?\d+|10\^\{?-?\d+\}?)(?![\w}])")
+
+
+def test_no_result_is_typed_into_prose():
+    """Decimal numbers and powers of ten in prose must be glued from the run that measured them."""
+    typed = []
+    for path in sorted((ROOT / "chapters").rglob("*.md")) + sorted((ROOT / "notebooks").glob("*.ipynb")):
+        if path.suffix == ".ipynb":
+            import json
+            texts = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "markdown"]
+        else:
+            texts = [path.read_text()]
+        for text in texts:
+            text = re.sub(r"```.*?```|\{glue[^`]*`[^`]*`|\$\$.*?\$\$", " ", text, flags=re.S)
+            typed += [f"{path.name}: {text[max(0, m.start() - 40):m.end() + 10]!r}" for m in NUMBER_IN_PROSE.finditer(text)]
+    assert not typed, typed
 
 
 def test_math_is_prerendered_without_errors(html_root):

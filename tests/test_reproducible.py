@@ -1,0 +1,38 @@
+"""Two clean builds of the same sources give byte-identical pages (a rebuild shows a reader nothing new)."""
+
+import filecmp
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scratch_book import ROOT, build
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_second_clean_build_is_byte_identical(html_root, tmp_path):
+    copy = tmp_path / "book"
+    tracked = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout.split()
+    for name in tracked:
+        if (ROOT / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, copy / name)
+    code, log = build(copy)
+    assert code == 0, log[-3000:]
+    first, second = html_root, copy / "_build" / "html"
+    differing = []
+
+    def compare(comparison: filecmp.dircmp, prefix: str = ""):
+        differing.extend(f"{prefix}{name}" for name in comparison.left_only + comparison.right_only)
+        _, mismatch, errors = filecmp.cmpfiles(comparison.left, comparison.right, comparison.common_files,
+                                               shallow=False)
+        differing.extend(f"{prefix}{name}" for name in mismatch + errors)
+        for name, sub in comparison.subdirs.items():
+            compare(sub, f"{prefix}{name}/")
+
+    # .buildinfo holds a hash of the configuration, which includes the folder the book was built in.
+    compare(filecmp.dircmp(first, second, ignore=[".buildinfo"]))
+    assert not differing, f"files that differ between two clean builds: {differing[:20]}"
