@@ -3,8 +3,12 @@
 Each fix is at the point where the problem is made: the page's list of scripts and styles, or the built font.
 """
 
+import hashlib
+import json
 import re
 from pathlib import Path
+
+import pydata_sphinx_theme
 
 # sphinx-thebe (live code cells) is switched off in _config.yml, yet its assets load on every page.
 # (fontawesome.js, 1.5 MB, is dropped in templates/static/webpack-macros.html: the icon font draws the icons.)
@@ -51,14 +55,30 @@ def _trim_page_assets(app, pagename, templatename, context, doctree):
         context[key] = kept
 
 
+def _count_page(app, pagename, templatename, context, doctree):
+    app._book_pages_written = getattr(app, "_book_pages_written", 0) + 1
+
+
+def _fonts_digest(fonts) -> str:
+    return hashlib.sha256(b"".join(font.read_bytes() for font in fonts)).hexdigest()
+
+
 def _subset_icon_fonts(app, exception):
-    """Cut the icon fonts (156 kB for the solid set alone) down to the glyphs the site's pages and scripts use."""
+    """Cut the icon fonts (156 kB for the solid set alone) down to the glyphs the site's pages and scripts use.
+
+    Work that is the same on every build is skipped: with no page written and the fonts still the subset of the
+    last build, nothing is scanned or subset; the subset is always cut from the theme's original fonts.
+    """
     if exception is not None or app.builder.format != "html":
         return
-    from fontTools import subset  # matplotlib's dependency; woff2 output needs brotli
-
     out = Path(app.outdir)
     static = out / "_static"
+    webfonts = static / "vendor" / "fontawesome" / "webfonts"
+    fonts = sorted(webfonts.glob("*.woff2"))
+    stamp = webfonts / ".subset.json"
+    last = json.loads(stamp.read_text()) if stamp.exists() else {}
+    if not getattr(app, "_book_pages_written", 0) and last.get("fonts") == _fonts_digest(fonts):
+        return
     stylesheet = (static / "styles" / "pydata-sphinx-theme.css").read_text()
     codepoints = {}
     for selectors, code in re.findall(r'([^{}]+)\{content:"\\(f[0-9a-f]{3}|e[0-9a-f]{3})"\}', stylesheet):
@@ -68,17 +88,25 @@ def _subset_icon_fonts(app, exception):
     for path in list(out.rglob("*.html")) + list((static / "scripts").glob("*.js")):
         used.update(re.findall(r"\bfa-[a-z0-9-]+", path.read_text(errors="ignore")))
     unicodes = sorted({codepoints[name] for name in used if name in codepoints})
+    if last.get("unicodes") == unicodes and last.get("fonts") == _fonts_digest(fonts):
+        return
+    from fontTools import subset  # matplotlib's dependency; woff2 output needs brotli
+
+    originals = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static" / "vendor" \
+        / "fontawesome" / "webfonts"
     options = subset.Options(flavor="woff2", layout_features=["*"], notdef_outline=True)
-    for font in (static / "vendor" / "fontawesome" / "webfonts").glob("*.woff2"):
+    for font in fonts:
         subsetter = subset.Subsetter(options)
-        loaded = subset.load_font(str(font), options)
+        loaded = subset.load_font(str(originals / font.name), options)
         subsetter.populate(unicodes=unicodes)
         subsetter.subset(loaded)
         subset.save_font(loaded, str(font), options)
+    stamp.write_text(json.dumps({"unicodes": unicodes, "fonts": _fonts_digest(fonts)}))
 
 
 def setup(app):
     # After every extension has added its per-page assets.
     app.connect("html-page-context", _trim_page_assets, priority=999)
+    app.connect("html-page-context", _count_page)
     app.connect("build-finished", _subset_icon_fonts)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
