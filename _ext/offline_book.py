@@ -7,6 +7,8 @@ MODULES = (
     "offline_math",     # KaTeX prerendered at build time, served locally; LaTeX errors fail the build
     "light_pages",      # only the scripts, styles and icon glyphs a page uses
     "theme_fixes",      # template and script fixes for accessibility and small screens
+    "figure_links",     # each image links to its full-size file (a tap on a phone opens it)
+    "book_pdf",         # the whole book as one PDF, printed offline by Chromium, linked from every page
 )
 
 

@@ -29,8 +29,15 @@ def _add_script(app):
     app.add_js_file(None, body=(ASSETS / "book.js").read_text())
 
 
+def _add_search_page_script(app, pagename, templatename, context, doctree):
+    # Only the search page makes result snippets (added here, the script goes on this page alone).
+    if pagename == "search":
+        app.add_js_file(None, body=(ASSETS / "search_snippets.js").read_text())
+
+
 def setup(app):
     app.connect("config-inited", _override_templates)
     app.connect("config-inited", _drop_empty_top_bar)
     app.connect("builder-inited", _add_script)
+    app.connect("html-page-context", _add_search_page_script)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -34,3 +34,30 @@
 if (location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "undefined") {
   DOCUMENTATION_OPTIONS.SHOW_SEARCH_SUMMARY = false;
 }
+
+// On paper nothing scrolls: scale each display equation that is wider than the column down to fit it, and undo
+// that after printing. Run when the page is laid out for print (and by the whole-book PDF step, book_pdf.py).
+(function () {
+  function fitForPrint() {
+    var boxes = document.querySelectorAll(".katex-display");
+    boxes.forEach(function (box) { box.firstElementChild && (box.firstElementChild.style.zoom = ""); });
+    boxes.forEach(function (box) {
+      var formula = box.firstElementChild;
+      if (formula && box.scrollWidth > box.clientWidth + 1) {
+        formula.style.zoom = (Math.floor(1000 * box.clientWidth / box.scrollWidth) / 1000).toString();
+      }
+    });
+  }
+  function unfit() {
+    document.querySelectorAll(".katex-display > .katex").forEach(function (formula) { formula.style.zoom = ""; });
+  }
+  window.bookFitForPrint = fitForPrint;
+  window.addEventListener("beforeprint", fitForPrint);
+  window.addEventListener("afterprint", unfit);
+  if (window.matchMedia) {
+    var print = window.matchMedia("print");
+    if (print.addEventListener) print.addEventListener("change", function (event) {
+      if (event.matches) fitForPrint(); else unfit();
+    });
+  }
+})();
