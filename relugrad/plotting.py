@@ -38,7 +38,6 @@ def use_book_style() -> None:
         "font.size": 11,
         "axes.titlesize": "medium",
         "figure.titlesize": "medium",
-        "legend.fontsize": "small",
     })
 
 

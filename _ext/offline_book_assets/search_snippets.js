@@ -45,7 +45,10 @@
   }
   function formulaText(katex) {
     var math = katex.querySelector("math");
-    return math ? linear(math).replace(/\s+/g, " ").trim() : "";
+    if (!math) return "";
+    // Invisible operators (function application, invisible times) are not text; a display stands apart.
+    var text = linear(math).replace(/[\u2061-\u2064]/g, "").replace(/\s+/g, " ").trim();
+    return katex.closest(".katex-display") ? " " + text + " " : text;
   }
   function readable(htmlString) {
     var doc = new DOMParser().parseFromString(htmlString, "text/html");
