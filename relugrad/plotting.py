@@ -43,8 +43,8 @@ def use_book_style() -> None:
 
 def integer_ticks(ax) -> None:
     """Whole-number ticks on both axes (matrix rows and columns are counted: no 2.5th sample)."""
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
 
 
 def ticks_at(axis, values) -> None:
