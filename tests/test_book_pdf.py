@@ -149,6 +149,28 @@ def test_pdf_keeps_every_sentence(html_root, pdf_text):
     assert not missing, f"{len(missing)} of {checked}: {missing[:10]}"
 
 
+def code_lines(page_html: str) -> list[str]:
+    """Every line of the article's code and text output (notebook cells, code blocks) with some substance."""
+    article = page_html[page_html.index('<article class="bd-article"'):page_html.index("</article>")]
+    lines = []
+    for block in re.findall(r"<pre[^>]*>(.*?)</pre>", article, flags=re.S):
+        text = html.unescape(re.sub(r"<[^>]+>", "", block))
+        lines += [line for line in text.splitlines() if len(squeeze(line)) >= 8]
+    return lines
+
+
+def test_pdf_keeps_every_line_of_code(html_root, pdf_text):
+    """Long code lines wrap on paper: every line, to its last character, is in the PDF."""
+    checked, missing = 0, []
+    for doc, text in zip(toc_pages(), pdf_text["chapters"]):
+        for line in code_lines((html_root / f"{doc}.html").read_text()):
+            checked += 1
+            if squeeze(line) not in text:
+                missing.append(f"{doc}: {line}")
+    assert checked >= 300, checked
+    assert not missing, f"{len(missing)} of {checked}: {missing[:10]}"
+
+
 def test_every_page_links_to_the_pdf(html_root):
     for doc in toc_pages():
         page = (html_root / f"{doc}.html").read_text()
