@@ -17,13 +17,15 @@ def _labels(axis):
             if low <= tick.get_loc() <= high and tick.label1.get_text()]
 
 
+@pytest.mark.parametrize("figsize", [(5.6, 3.6), (2.8, 6.4)], ids=["wide", "tall"])
 @pytest.mark.parametrize("shape", [(10, 4), (40, 10), (3, 2), (1, 7)])
 @pytest.mark.parametrize("draw", [signed_heatmap, mask_heatmap])
-def test_heatmap_axes_count_in_whole_numbers(shape, draw):
-    """Rows are samples and columns are units: a tick at 2.5 would name half a sample."""
+def test_heatmap_axes_count_in_whole_numbers(shape, draw, figsize):
+    """Rows are samples and columns are units: a tick at 2.5 would name half a sample (a tall panel gets more
+    ticks, which is where matplotlib's default put them at 0.0, 2.5, 5.0, 7.5)."""
     use_book_style()
     matrix = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
-    figure, ax = plt.subplots()
+    figure, ax = plt.subplots(figsize=figsize)
     try:
         draw(ax, matrix if draw is signed_heatmap else (matrix > 0).double(), "title")
         figure.canvas.draw()
