@@ -10,6 +10,8 @@ MODULES = (
     "light_pages",      # only the scripts, styles and icon glyphs a page uses
     "theme_fixes",      # template and script fixes for accessibility and small screens
     "derivation",       # multi-step derivations with prose explanations, numbered like equations
+    "figure_links",     # each image links to its full-size file (a tap on a phone opens it)
+    "book_pdf",         # the whole book as one PDF, printed offline by Chromium, linked from every page
 )
 
 

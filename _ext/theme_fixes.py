@@ -12,6 +12,18 @@ def _override_templates(app, config):
     config.templates_path.insert(0, str(TEMPLATES))
 
 
+def _drop_empty_top_bar(app, config):
+    """No top bar: sphinx-book-theme puts every control in the article header and the primary sidebar.
+
+    pydata-sphinx-theme 0.17 fills its top bar's `navbar_persistent` slot with a search field unless a theme
+    option says otherwise (it ignores sphinx-book-theme's empty default), and so renders a bar that holds a second
+    search button and hidden copies of both sidebar toggles. The theme's scripts bind only the first `.primary-toggle`
+    and `.secondary-toggle` of the page, which were those hidden copies: the visible toggles did nothing
+    (pydata-sphinx-theme issue 2451, sphinx-book-theme issue 988). Without the bar each toggle exists once.
+    """
+    config.html_theme_options.setdefault("navbar_persistent", [])
+
+
 def _add_script(app):
     # Inline, not a file under _static/: Jupyter Book would add every .js there to every page.
     app.add_js_file(None, body=(ASSETS / "book.js").read_text())
@@ -25,8 +37,16 @@ def _fix_citation_list(app, pagename, templatename, context, doctree):
         context["body"] = body.replace('<div role="list" class="citation-list">', '<div class="citation-list">')
 
 
+def _add_search_page_script(app, pagename, templatename, context, doctree):
+    # Only the search page makes result snippets (added here, the script goes on this page alone).
+    if pagename == "search":
+        app.add_js_file(None, body=(ASSETS / "search_snippets.js").read_text())
+
+
 def setup(app):
     app.connect("html-page-context", _fix_citation_list)
     app.connect("config-inited", _override_templates)
+    app.connect("config-inited", _drop_empty_top_bar)
     app.connect("builder-inited", _add_script)
+    app.connect("html-page-context", _add_search_page_script)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -129,6 +129,7 @@ def test_site_works_from_disk(site, html_root):
     page = context.new_page()
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(f"uncaught exception: {error}"))   # not a console message
     foreign = []
     context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
                   else (foreign.append(route.request.url), route.abort()))

@@ -1,7 +1,18 @@
-// Display equations wider than the column scroll sideways; make exactly those reachable by keyboard.
+// Display equations wider than the column. One at most a quarter too wide is scaled down to fit; a wider one
+// scrolls sideways (a phone's column is far narrower than most derivations), and exactly those are made reachable
+// by keyboard. On paper nothing scrolls, so every wide one is scaled to fit (also for the whole-book PDF).
 (function () {
-  function markScrollableMath() {
+  var SHRINK_AT_MOST = 0.75;
+  var printing = window.matchMedia ? window.matchMedia("print") : {matches: false};
+
+  function fitMath(smallest) {
     document.querySelectorAll(".katex-display").forEach(function (box) {
+      var formula = box.firstElementChild;
+      if (formula) {
+        formula.style.zoom = "";
+        var scale = box.clientWidth / box.scrollWidth;
+        if (scale < 1 && scale >= smallest) formula.style.zoom = String(Math.floor(scale * 1000) / 1000);
+      }
       if (box.scrollWidth > box.clientWidth + 1) {
         box.setAttribute("tabindex", "0");
         box.setAttribute("role", "group");
@@ -13,20 +24,28 @@
       }
     });
   }
+  function refit() { fitMath(printing.matches ? 0 : SHRINK_AT_MOST); }
+  function fitForPrint() { fitMath(0); }
+
   document.addEventListener("DOMContentLoaded", function () {
-    markScrollableMath();
+    refit();
     // Widths change when the math fonts arrive (possibly after "load") and when the window is resized.
-    if (document.fonts) document.fonts.ready.then(markScrollableMath);
+    if (document.fonts) document.fonts.ready.then(refit);
     if (window.ResizeObserver) {
-      var observer = new ResizeObserver(markScrollableMath);
+      var observer = new ResizeObserver(refit);
       // the box (its width) and its formula (the content's width)
       document.querySelectorAll(".katex-display, .katex-display > .katex").forEach(function (box) {
         observer.observe(box);
       });
     }
   });
-  window.addEventListener("load", markScrollableMath);
-  window.addEventListener("resize", markScrollableMath);
+  window.addEventListener("load", refit);
+  window.addEventListener("resize", refit);
+  // Chromium lays the page out for paper after "beforeprint"; the media query's change follows with print widths.
+  window.addEventListener("beforeprint", fitForPrint);
+  window.addEventListener("afterprint", refit);
+  if (printing.addEventListener) printing.addEventListener("change", refit);
+  window.bookFitForPrint = fitForPrint;
 })();
 
 // Opened from disk (file://), the browser refuses the fetches that build search-result snippets and logs an
@@ -34,3 +53,14 @@
 if (location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "undefined") {
   DOCUMENTATION_OPTIONS.SHOW_SEARCH_SUMMARY = false;
 }
+
+// sphinx-book-theme blurs these buttons when they are clicked, to hide their tooltips. Pressed from the keyboard,
+// that throws the focus to the top of the page, and the sidebar dialog has no button to give it back to when it
+// closes. Keep the focus when the click comes from a key (a click event whose detail, the click count, is 0).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest &&
+    event.target.closest(".primary-toggle, .secondary-toggle, .theme-switch-button, .search-button");
+  if (!button || event.detail !== 0) return;
+  button.blur = function () {};
+  setTimeout(function () { delete button.blur; }, 0);
+}, true);

@@ -1,0 +1,155 @@
+"""The whole book as one PDF, printed offline from the built site by Chromium and linked from every page.
+
+Each page of the table of contents is printed by Debian's Chromium (through Playwright) with the site's own print
+style, and the pages are joined, with one bookmark per chapter, by pypdf. No LaTeX and no network: a page that asks
+for another host is refused. Printing is skipped when nothing it reads has changed since the last print. Where
+Chromium (or Playwright, or pypdf) is missing, the build says so, and no page links to a PDF that does not exist.
+"""
+
+import hashlib
+import io
+import os
+import shutil
+from pathlib import Path
+
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+PDF_NAME = "book.pdf"
+# Another Chromium or Chrome (a laptop's) can be named with this variable.
+CHROMIUM = os.environ.get("BOOK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+# A4 with 16 mm side margins: the page's text column is this wide in CSS pixels (96 per inch), so the page is laid
+# out, and its wide equations are fitted (book.js), at the width it is printed at.
+PAPER = {"format": "A4", "margin": {"top": "16mm", "bottom": "16mm", "left": "16mm", "right": "16mm"}}
+COLUMN_PX = round((210 - 2 * 16) / 25.4 * 96)
+HERE = Path(__file__).parent
+# Files of the site that decide what the PDF looks like, besides its pages: a change in any of them reprints it.
+LOOKS = ("_static/katex/math.css", "_static/styles/sphinx-book-theme.css", "_static/styles/pydata-sphinx-theme.css")
+
+
+def printer_missing() -> str:
+    """Why the PDF cannot be printed on this machine ("" if it can)."""
+    if not Path(CHROMIUM).exists():
+        return f"no Chromium at {CHROMIUM} (install it: apt-get install chromium, or set BOOK_CHROMIUM)"
+    try:
+        import playwright.sync_api  # noqa: F401
+        import pypdf  # noqa: F401
+    except ImportError as error:
+        return f"{error.name} is not installed (pip install -r requirements.txt)"
+    return ""
+
+
+def _decide(app, config):
+    # A config value (rebuild "html"): when it changes, every page is written again, with or without the link.
+    reason = printer_missing()
+    config.book_pdf = "" if reason else PDF_NAME
+    if reason:
+        logger.info(f"whole-book PDF: not made, {reason}; the site links to no PDF", color="darkred")
+
+
+def _link_from_page(app, pagename, templatename, context, doctree):
+    """Add the whole book to the page's download menu (next to the page's own source and print buttons)."""
+    if not app.config.book_pdf:
+        return
+    for button in context.get("header_buttons", []):
+        if button.get("label") == "download-buttons":
+            button["buttons"].append({
+                "type": "link",
+                "url": context["pathto"](app.config.book_pdf, 1),
+                "text": "book .pdf",
+                "tooltip": "Download the whole book as one PDF",
+                "icon": "fas fa-file-pdf",
+                "label": "download-book-pdf-button",
+            })
+
+
+def reading_order(env, root: str) -> list[str]:
+    """The documents of the table of contents, in reading order."""
+    order = []
+
+    def visit(docname):
+        if docname not in order:
+            order.append(docname)
+            for child in env.toctree_includes.get(docname, []):
+                visit(child)
+
+    visit(root)
+    return order
+
+
+def _digest(out: Path, pages: list[Path]) -> str:
+    sha = hashlib.sha256()
+    sources = [*pages, *(out / name for name in LOOKS), *sorted((out / "_images").glob("*")),
+               Path(__file__), HERE / "offline_book_assets" / "book.js"]
+    for path in sources:
+        if path.is_file():
+            sha.update(path.name.encode())
+            sha.update(path.read_bytes())
+    return sha.hexdigest()
+
+
+def print_pages(urls: list[str]) -> list[bytes]:
+    """Print each page (a file:// URL) with the site's print style; every request to another host is refused."""
+    from playwright.sync_api import sync_playwright
+
+    printed = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": COLUMN_PX, "height": 1000}, color_scheme="light")
+            context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
+                          else route.abort())
+            page = context.new_page()
+            page.emulate_media(media="print", color_scheme="light")
+            for url in urls:
+                page.goto(url, wait_until="load")
+                page.evaluate("""async () => {
+                    await document.fonts.ready;
+                    // Links into the site would point at this machine's files: keep their text, drop the link.
+                    document.querySelectorAll("a[href]").forEach(a => {
+                        if (a.protocol === "file:") a.removeAttribute("href");
+                    });
+                    if (window.bookFitForPrint) window.bookFitForPrint();
+                }""")
+                printed.append(page.pdf(**PAPER, print_background=True, prefer_css_page_size=False))
+        finally:
+            browser.close()
+    return printed
+
+
+def _print_book(app, exception):
+    if exception is not None or app.builder.format != "html" or not app.config.book_pdf:
+        return
+    import pypdf
+
+    out = Path(app.outdir)
+    docnames = reading_order(app.env, app.config.root_doc)
+    pages = [out / app.builder.get_target_uri(docname) for docname in docnames]
+    target = out / app.config.book_pdf
+    stamp = Path(app.doctreedir) / "book-pdf.sha256"
+    digest = _digest(out, pages)
+    if target.exists() and stamp.exists() and stamp.read_text() == digest:
+        logger.info(f"whole-book PDF: {target.name} is up to date")
+        return
+    logger.info(f"whole-book PDF: printing {len(pages)} pages with {CHROMIUM} ...", nonl=True)
+    printed = print_pages([page.as_uri() for page in pages])
+    writer = pypdf.PdfWriter()
+    for docname, pdf in zip(docnames, printed):
+        writer.append(pypdf.PdfReader(io.BytesIO(pdf)), outline_item=app.env.titles[docname].astext())
+    writer.add_metadata({"/Title": app.config.html_title or app.config.project, "/Author": app.config.author})
+    with open(target, "wb") as file:
+        writer.write(file)
+    stamp.write_text(digest)
+    logger.info(f" {target.name}, {len(writer.pages)} pages, {target.stat().st_size // 1024} kB")
+
+
+def setup(app):
+    app.add_config_value("book_pdf", "", "html", [str])
+    app.connect("config-inited", _decide)
+    # After sphinx-book-theme has made the page's header buttons (priority 501).
+    app.connect("html-page-context", _link_from_page, priority=510)
+    app.connect("build-finished", _print_book)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

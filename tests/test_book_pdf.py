@@ -1,0 +1,210 @@
+"""The whole-book PDF: printed offline from the site at every build, linked from every page, nothing lost on paper
+(every annotation of every derivation, every sentence of every chapter), not reprinted when nothing changed, and a
+build without Chromium that says so and links to no PDF."""
+
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+import unicodedata
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pypdf
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+PDF = "book.pdf"
+
+
+def toc_pages() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
+
+
+def squeeze(text: str) -> str:
+    """Text compared without its spacing: a PDF's text has line breaks where the page had spaces."""
+    text = unicodedata.normalize("NFKC", text).translate(str.maketrans("‘’“”", "''\"\""))   # TeX's ' prints as ’
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.fixture(scope="module")
+def pdf_text(html_root) -> dict:
+    """The PDF's text per chapter (found by the PDF's bookmarks), read twice: in the order it was drawn, and line by
+    line as laid out on the page. The first can move inline formulas away from their sentence, the second
+    interleaves the columns of a table whose cells wrap; a sentence cut on paper is in neither."""
+    reader = pypdf.PdfReader(html_root / PDF)
+    drawn = [squeeze(page.extract_text()) for page in reader.pages]
+    laid_out = [squeeze(page.extract_text(extraction_mode="layout")) for page in reader.pages]
+    starts = [reader.get_destination_page_number(item) for item in reader.outline]
+    spans = list(zip(starts, starts[1:] + [len(reader.pages)]))
+    return {"reader": reader,
+            "chapters": ["".join(drawn[a:b]) + "\n" + "".join(laid_out[a:b]) for a, b in spans]}
+
+
+def tex_annotations(page_html: str) -> list[str]:
+    """The explanations beside derivation steps: the \\text{...} phrases of the page's display equations."""
+    phrases = []
+    for tex in re.findall(r'<annotation encoding="application/x-tex">(.*?)</annotation>', page_html, flags=re.S):
+        tex = html.unescape(tex)
+        if not re.search(r"&\s*&|\\qquad|\\quad", tex):
+            continue   # a formula without a second column has no explanations
+        for start in [m.end() for m in re.finditer(r"\\text\{", tex)]:
+            depth, end = 1, start
+            while depth:
+                depth += {"{": 1, "}": -1}.get(tex[end], 0)
+                end += 1
+            for run in re.split(r"\$[^$]*\$", tex[start:end - 1]):   # math inside the text is not compared
+                if len(re.findall(r"[A-Za-z]{2,}", run)) >= 2:
+                    phrases.append(run.strip())
+    return phrases
+
+
+class _Prose(HTMLParser):
+    """Runs of the article's own text between formulas, of at least four words (a sentence's worth)."""
+
+    SKIP = ("katex", "headerlink", "onlyprint", "copybtn")
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.article, self.skipping, self.run, self.runs = 0, None, None, [], []
+
+    def _flush(self):
+        text = " ".join("".join(self.run).split())
+        if len(re.findall(r"[A-Za-z]{2,}", text)) >= 4:
+            self.runs.append(text)
+        self.run = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("br", "img", "input", "meta", "link", "hr"):
+            return
+        self.depth += 1
+        classes = (dict(attrs).get("class") or "").split()
+        if tag == "article" and "bd-article" in classes:
+            self.article = self.depth
+        if self.article and self.skipping is None and (any(c in self.SKIP for c in classes) or tag in ("script", "style", "pre")):
+            self._flush()
+            self.skipping = self.depth
+        if tag in ("p", "li", "td", "th", "dd", "dt", "div", "h1", "h2", "h3", "figcaption") and self.skipping is None:
+            self._flush()
+
+    def handle_endtag(self, tag):
+        if tag in ("br", "img", "input", "meta", "link", "hr"):
+            return
+        if self.skipping == self.depth:
+            self.skipping = None
+        if self.article == self.depth:
+            self._flush()
+            self.article = None
+        self.depth -= 1
+
+    def handle_data(self, data):
+        if self.article and self.skipping is None:
+            self.run.append(data)
+
+
+def prose_runs(page_html: str) -> list[str]:
+    parser = _Prose()
+    parser.feed(page_html)
+    return parser.runs
+
+
+def test_pdf_follows_the_table_of_contents(html_root, pdf_text):
+    """One bookmark per page of the table of contents, in its order, each at that page's title."""
+    reader = pdf_text["reader"]
+    titles = [item.title for item in reader.outline]
+    assert len(titles) == len(toc_pages())
+    for title, doc in zip(titles, toc_pages()):
+        h1 = re.search(r"<h1>(.*?)<a class=\"headerlink\"", (html_root / f"{doc}.html").read_text(), flags=re.S)
+        assert h1 and squeeze(title)[:12] in squeeze(re.sub(r"<annotation.*?</annotation>|<[^>]+>", "", h1.group(1))), \
+            (title, doc)
+    assert reader.metadata.title == "Gradients of one ReLU layer"
+
+
+def test_pdf_keeps_every_derivation_annotation(html_root, pdf_text):
+    """Every explanation written beside a derivation step is in the PDF, whole, in its own chapter."""
+    checked, missing = 0, []
+    for doc, text in zip(toc_pages(), pdf_text["chapters"]):
+        for phrase in tex_annotations((html_root / f"{doc}.html").read_text()):
+            checked += 1
+            if squeeze(phrase) not in text:
+                missing.append(f"{doc}: {phrase}")
+    assert checked >= 20, checked
+    assert not missing, missing
+
+
+def test_pdf_keeps_every_sentence(html_root, pdf_text):
+    """Nothing of the text is cut on paper: every run of prose between formulas of every page is in the PDF."""
+    checked, missing = 0, []
+    for doc, text in zip(toc_pages(), pdf_text["chapters"]):
+        for run in prose_runs((html_root / f"{doc}.html").read_text()):
+            checked += 1
+            if squeeze(run) not in text:
+                missing.append(f"{doc}: {run}")
+    assert checked >= 200, checked
+    assert not missing, f"{len(missing)} of {checked}: {missing[:10]}"
+
+
+def code_lines(page_html: str) -> list[str]:
+    """Every line of the article's code and text output (notebook cells, code blocks) with some substance."""
+    article = page_html[page_html.index('<article class="bd-article"'):page_html.index("</article>")]
+    lines = []
+    for block in re.findall(r"<pre[^>]*>(.*?)</pre>", article, flags=re.S):
+        text = html.unescape(re.sub(r"<[^>]+>", "", block))
+        lines += [line for line in text.splitlines() if len(squeeze(line)) >= 8]
+    return lines
+
+
+def test_pdf_keeps_every_line_of_code(html_root, pdf_text):
+    """Long code lines wrap on paper: every line, to its last character, is in the PDF."""
+    checked, missing = 0, []
+    for doc, text in zip(toc_pages(), pdf_text["chapters"]):
+        for line in code_lines((html_root / f"{doc}.html").read_text()):
+            checked += 1
+            if squeeze(line) not in text:
+                missing.append(f"{doc}: {line}")
+    assert checked >= 300, checked
+    assert not missing, f"{len(missing)} of {checked}: {missing[:10]}"
+
+
+def test_every_page_links_to_the_pdf(html_root):
+    for doc in toc_pages():
+        page = (html_root / f"{doc}.html").read_text()
+        links = re.findall(r'href="([^"]*book\.pdf)"', page)
+        assert links, f"{doc} has no link to the PDF"
+        assert all((html_root / doc).parent.joinpath(link).resolve() == (html_root / PDF).resolve() for link in links)
+
+
+def _build(project: Path, env=None) -> str:
+    result = subprocess.run([JUPYTER_BOOK, "build", project, "--warningiserror", "--nitpick", "--keep-going"],
+                            cwd=project, capture_output=True, text=True, env=env)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-4000:]
+    return log
+
+
+def test_a_no_op_rebuild_does_not_reprint(html_root):
+    pdf = html_root / PDF
+    before = pdf.stat().st_mtime_ns
+    log = _build(ROOT)
+    assert "whole-book PDF: book.pdf is up to date" in log, log[-2000:]
+    assert pdf.stat().st_mtime_ns == before
+
+
+def test_a_build_without_chromium_says_so_and_links_no_pdf(html_root, tmp_path):
+    """A laptop without Chromium: the build succeeds, says why there is no PDF, and no page links to one."""
+    project = tmp_path / "book"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns("_build", ".venv", ".git", "*.egg-info",
+                                                                 ".pytest_cache", ".hypothesis"))
+    # The executed notebooks of this session's build: the copy reads them from the cache instead of running them.
+    shutil.copytree(ROOT / "_build" / ".jupyter_cache", project / "_build" / ".jupyter_cache")
+    log = _build(project, env={**os.environ, "BOOK_CHROMIUM": str(tmp_path / "no-chromium")})
+    assert f"whole-book PDF: not made, no Chromium at {tmp_path / 'no-chromium'}" in log, log[-2000:]
+    built = project / "_build" / "html"
+    assert not (built / PDF).exists()
+    linking = [p.name for p in built.rglob("*.html") if "book.pdf" in p.read_text()]
+    assert not linking, linking
