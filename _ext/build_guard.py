@@ -55,7 +55,22 @@ def _remove_stale_pages(app):
             page.unlink()
 
 
+def _extension_digest() -> str:
+    """A digest of this folder's code and assets: when they change, every page must be written again."""
+    import hashlib
+    sha = hashlib.sha256()
+    here = Path(__file__).parent
+    for path in sorted(here.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            sha.update(path.relative_to(here).as_posix().encode())
+            sha.update(path.read_bytes())
+    return sha.hexdigest()
+
+
 def setup(app):
+    # Sphinx re-reads every document when a config value changes: this one changes with the book's extensions, so
+    # that a change to them (a new script, a fixed template) reaches every page, not only the pages edited since.
+    app.add_config_value("book_extensions_digest", _extension_digest(), "env")
     app.connect("config-inited", _take_lock)
     app.connect("builder-inited", _start)
     app.connect("env-get-outdated", _outdated)
