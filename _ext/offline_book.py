@@ -7,7 +7,7 @@ MODULES = (
     "build_guard",      # one build at a time; never "succeeded" while a page was built with a warning
     "notebook_execution",  # notebooks re-executed when relugrad changes, side by side; quoting pages kept current
     "offline_math",     # KaTeX prerendered at build time, served locally; LaTeX errors fail the build
-    "light_pages",      # only the scripts, styles and icon glyphs a page uses
+    "light_pages",      # only the scripts, styles and icon glyphs a page uses; figures as palette PNGs
     "theme_fixes",      # template and script fixes for accessibility and small screens
     "derivation",       # multi-step derivations with prose explanations, numbered like equations
     "figure_links",     # each image links to its full-size file (a tap on a phone opens it)

@@ -1,5 +1,5 @@
 """The whole-book PDF: printed offline from the site at every build, linked from every page, nothing lost on paper
-(every annotation of every derivation, every sentence of every chapter), not reprinted when nothing changed, and a
+(every explanation of every derivation step, every sentence of every chapter), not reprinted when nothing changed, and a
 build without Chromium that says so and links to no PDF."""
 
 import html
@@ -46,22 +46,45 @@ def pdf_text(html_root) -> dict:
             "chapters": ["".join(drawn[a:b]) + "\n" + "".join(laid_out[a:b]) for a, b in spans]}
 
 
-def tex_annotations(page_html: str) -> list[str]:
-    """The explanations beside derivation steps: the \\text{...} phrases of the page's display equations."""
-    phrases = []
-    for tex in re.findall(r'<annotation encoding="application/x-tex">(.*?)</annotation>', page_html, flags=re.S):
-        tex = html.unescape(tex)
-        if not re.search(r"&\s*&|\\qquad|\\quad", tex):
-            continue   # a formula without a second column has no explanations
-        for start in [m.end() for m in re.finditer(r"\\text\{", tex)]:
-            depth, end = 1, start
-            while depth:
-                depth += {"{": 1, "}": -1}.get(tex[end], 0)
-                end += 1
-            for run in re.split(r"\$[^$]*\$", tex[start:end - 1]):   # math inside the text is not compared
-                if len(re.findall(r"[A-Za-z]{2,}", run)) >= 2:
-                    phrases.append(run.strip())
-    return phrases
+class _Explanations(HTMLParser):
+    """The text of each derivation step's explanation (_ext/derivation.py), without its formulas."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.inside, self.math, self.texts = 0, None, None, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("br", "img", "input", "meta", "link", "hr"):
+            return
+        self.depth += 1
+        classes = (dict(attrs).get("class") or "").split()
+        if "derivation-why" in classes:
+            self.inside = self.depth
+            self.texts.append([])
+        elif self.inside and self.math is None and "katex" in classes:
+            self.math = self.depth
+            self.texts[-1].append("\n")   # a formula splits the explanation into runs of words
+
+    def handle_endtag(self, tag):
+        if tag in ("br", "img", "input", "meta", "link", "hr"):
+            return
+        if self.math == self.depth:
+            self.math = None
+        if self.inside == self.depth:
+            self.inside = None
+        self.depth -= 1
+
+    def handle_data(self, data):
+        if self.inside and self.math is None:
+            self.texts[-1].append(data)
+
+
+def derivation_explanations(page_html: str) -> list[str]:
+    """The explanations beside derivation steps, as runs of at least two words between their formulas."""
+    parser = _Explanations()
+    parser.feed(page_html)
+    return [run.strip() for text in parser.texts for run in "".join(text).split("\n")
+            if len(re.findall(r"[A-Za-z]{2,}", run)) >= 2]
 
 
 class _Prose(HTMLParser):
@@ -129,7 +152,7 @@ def test_pdf_keeps_every_derivation_annotation(html_root, pdf_text):
     """Every explanation written beside a derivation step is in the PDF, whole, in its own chapter."""
     checked, missing = 0, []
     for doc, text in zip(toc_pages(), pdf_text["chapters"]):
-        for phrase in tex_annotations((html_root / f"{doc}.html").read_text()):
+        for phrase in derivation_explanations((html_root / f"{doc}.html").read_text()):
             checked += 1
             if squeeze(phrase) not in text:
                 missing.append(f"{doc}: {phrase}")

@@ -106,20 +106,29 @@ def test_chapters_have_math_and_notebooks_have_figures(site):
         context.close()
 
 
-def test_wide_equations_scroll_and_take_keyboard_focus(site):
-    """On a phone-sized screen the derivations scroll inside the column, and those boxes are focusable."""
+def test_derivations_reflow_and_wide_equations_scroll_on_a_phone(site):
+    """On a phone each derivation's explanation goes under its step, and whatever is still wider than the column
+    scrolls inside it and takes keyboard focus."""
     browser, base = site
-    page, context, _ = visit(browser, base + "chapters/gradient_w.html", origin=base, viewport=(390, 844))
-    try:
-        overflowing = page.evaluate("""() => [...document.querySelectorAll('.katex-display')]
-            .filter(box => box.scrollWidth > box.clientWidth + 1)
-            .map(box => ({focusable: box.tabIndex === 0,
-                          inside: box.getBoundingClientRect().left >= 0 &&
-                                  box.getBoundingClientRect().right <= document.documentElement.clientWidth}))""")
-        assert overflowing, "expected some wide derivations on a phone"
-        assert all(box["focusable"] and box["inside"] for box in overflowing), overflowing
-    finally:
-        context.close()
+    scrolling = []
+    for path in ("chapters/gradient_w.html", "chapters/notation.html"):
+        page, context, _ = visit(browser, base + path, origin=base, viewport=(390, 844))
+        try:
+            steps = page.evaluate("""() => [...document.querySelectorAll('.derivation-step')].map(step => {
+                const rhs = step.querySelector('.derivation-rhs').getBoundingClientRect();
+                const why = step.querySelector('.derivation-why').getBoundingClientRect();
+                return {below: why.height === 0 || why.top >= rhs.bottom - 1, within: why.right <= innerWidth};
+            })""")
+            assert steps and all(s["below"] and s["within"] for s in steps), (path, steps)
+            scrolling += page.evaluate("""() => [...document.querySelectorAll('.katex-display, .derivation-rhs')]
+                .filter(box => box.scrollWidth > box.clientWidth + 1)
+                .map(box => ({focusable: box.tabIndex === 0,
+                              inside: box.getBoundingClientRect().left >= 0 &&
+                                      box.getBoundingClientRect().right <= document.documentElement.clientWidth}))""")
+        finally:
+            context.close()
+    assert scrolling, "expected some equation too wide for a phone (the worked example's matrices)"
+    assert all(box["focusable"] and box["inside"] for box in scrolling), scrolling
 
 
 def test_site_works_from_disk(site, html_root):

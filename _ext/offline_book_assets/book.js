@@ -3,10 +3,12 @@
 // by keyboard. On paper nothing scrolls, so every wide one is scaled to fit (also for the whole-book PDF).
 (function () {
   var SHRINK_AT_MOST = 0.75;
+  // A display equation, and the right side of one step of a derivation (_ext/derivation.py).
+  var SCROLL_BOXES = ".katex-display, .derivation-rhs";
   var printing = window.matchMedia ? window.matchMedia("print") : {matches: false};
 
   function fitMath(smallest) {
-    document.querySelectorAll(".katex-display").forEach(function (box) {
+    document.querySelectorAll(SCROLL_BOXES).forEach(function (box) {
       var formula = box.firstElementChild;
       if (formula) {
         formula.style.zoom = "";
@@ -34,7 +36,8 @@
     if (window.ResizeObserver) {
       var observer = new ResizeObserver(refit);
       // the box (its width) and its formula (the content's width)
-      document.querySelectorAll(".katex-display, .katex-display > .katex").forEach(function (box) {
+      document.querySelectorAll(".katex-display, .katex-display > .katex, .derivation-rhs, .derivation-rhs > .math")
+        .forEach(function (box) {
         observer.observe(box);
       });
     }
