@@ -7,6 +7,8 @@ MODULES = (
     "offline_math",     # KaTeX prerendered at build time, served locally; LaTeX errors fail the build
     "light_pages",      # only the scripts, styles and icon glyphs a page uses
     "theme_fixes",      # template and script fixes for accessibility and small screens
+    "colab_setup",      # each notebook's Colab set-up cell, written from the repository named in _config.yml
+    "notebook_downloads",  # a notebook page's download gives the executed notebook, with links that work alone
 )
 
 

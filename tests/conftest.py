@@ -12,6 +12,13 @@ BUILD = ROOT / "_build"
 HTML = BUILD / "html"
 
 
+BUILD_TIMEOUT = 1800   # seconds: a clean build executes every notebook
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: makes fresh environments (minutes); `-m 'not slow'` leaves it out")
+
+
 @pytest.fixture(scope="session")
 def build_log() -> str:
     """Build the book from scratch (every notebook executed) with warnings as errors and nitpicky references."""
@@ -19,7 +26,7 @@ def build_log() -> str:
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     result = subprocess.run(
         [jupyter_book, "build", ROOT, "--warningiserror", "--nitpick", "--keep-going"],
-        cwd=ROOT, capture_output=True, text=True)
+        cwd=ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
     log = result.stdout + result.stderr
     BUILD.mkdir(exist_ok=True)
     (BUILD / "build.log").write_text(log)
