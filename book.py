@@ -81,8 +81,10 @@ def run_tests(pytest_args) -> int:
     return subprocess.run([BIN / "python", "-m", "pytest", *pytest_args], cwd=ROOT).returncode
 
 
-def run_benchmark() -> int:
+def run_benchmark(notebooks: bool = False) -> int:
     ensure_environment("requirements-dev.txt")
+    if notebooks:   # each notebook's run time in each environment a reader uses
+        return subprocess.run([BIN / "python", ROOT / "tests" / "benchmark_journeys.py"], cwd=ROOT).returncode
     ensure_chromium()
     return subprocess.run([BIN / "python", ROOT / "tests" / "benchmark.py"], cwd=ROOT).returncode
 
@@ -93,7 +95,9 @@ def main() -> int:
     build = sub.add_parser("build", help="build the site into _build/html")
     build.add_argument("--clean", action="store_true", help="delete _build first and execute every notebook")
     sub.add_parser("test", help="run the whole test suite (builds the site clean); other options go to pytest")
-    sub.add_parser("bench", help="measure page weight, math time and build times, ours beside a default book")
+    bench = sub.add_parser("bench", help="measure page weight, math time and build times, ours beside a default book")
+    bench.add_argument("--notebooks", action="store_true",
+                       help="instead: each notebook's run time in the book's, Binder's and Colab's environments")
     args, pytest_args = parser.parse_known_args()
     if args.command == "test":
         return run_tests(pytest_args)
@@ -101,7 +105,7 @@ def main() -> int:
         parser.error(f"unrecognized arguments: {' '.join(pytest_args)}")
     if args.command == "build":
         return build_site(clean=args.clean)
-    return run_benchmark()
+    return run_benchmark(notebooks=args.notebooks)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,14 @@ Binder's `torch==2.13.0+cpu` from PyTorch's own index. Everything else runs as t
 Shared by tests/test_journeys.py and tests/benchmark_journeys.py. Every wait on a child process has a timeout.
 """
 
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,16 +77,23 @@ def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def make_clone(destination: Path) -> Path:
+def make_clone(destination: Path, revision: str | None = None) -> Path:
     """The repository as GitHub would serve it to Binder or to pip: the working tree's files (tracked ones, and new
-    ones that git does not ignore) committed on the configured branch of a fresh repository."""
-    listed = run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                 timeout=GIT_TIMEOUT)
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():   # a tracked file deleted in the working tree is deleted in the clone too
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / name)
+    ones that git does not ignore), or those of a past `revision`, committed on the configured branch of a fresh
+    repository."""
+    if revision:
+        archive = subprocess.run(["git", "archive", "--format=tar", revision], cwd=ROOT, capture_output=True,
+                                 timeout=GIT_TIMEOUT, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(destination, filter="data")
+    else:
+        listed = run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                     timeout=GIT_TIMEOUT)
+        for name in filter(None, listed.split("\0")):
+            source = ROOT / name
+            if source.is_file():   # a tracked file deleted in the working tree is deleted in the clone too
+                (destination / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, destination / name)
     _, branch, _ = repository()
     git = ["git", "-c", "user.name=journeys", "-c", "user.email=journeys@localhost", "-c", "commit.gpgsign=false"]
     run([*git, "init", "--quiet", "--initial-branch", branch], cwd=destination, timeout=GIT_TIMEOUT)
