@@ -52,6 +52,26 @@ def relative_links(notebook) -> list[str]:
             if not urlsplit(target).scheme and not target.startswith("#")]
 
 
+# --- glue: myst-nb's in the book's build, silent where myst-nb is absent ----------------------------------------
+
+def test_glue_is_myst_nbs_where_myst_nb_is_installed(monkeypatch):
+    import myst_nb
+    from relugrad.notebook import glue
+    calls = []
+    monkeypatch.setattr(myst_nb, "glue", lambda name, variable, display=True: calls.append((name, variable, display)))
+    glue("key", 2.5, display=False)
+    assert calls == [("key", 2.5, False)]
+
+
+def test_glue_without_myst_nb_records_nothing_and_shows_only_when_asked(monkeypatch, capsys):
+    from relugrad.notebook import glue
+    monkeypatch.setitem(sys.modules, "myst_nb", None)   # as on Binder and Colab: `import myst_nb` fails
+    glue("key", 2.5, display=False)
+    assert capsys.readouterr().out == ""
+    glue("key", 2.5)
+    assert capsys.readouterr().out == "2.5\n"
+
+
 # --- set-up cells: written from _config.yml, exactly what Colab lacks -------------------------------------------
 
 @by_name
