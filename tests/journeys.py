@@ -262,11 +262,6 @@ def colab_environment(prefix: Path) -> Environment:
     return environment
 
 
-def setup_cell(notebook) -> str:
-    """The source of the notebook's first code cell: its set-up cell."""
-    return next(cell for cell in notebook.cells if cell.cell_type == "code").source
-
-
 def from_clone(notebook: nbformat.NotebookNode, clone: Path) -> nbformat.NotebookNode:
     """The notebook with its set-up cell installing from the local clone in place of GitHub (nothing else)."""
     url, _, _ = repository()
