@@ -147,8 +147,10 @@ def run_tests(pytest_args) -> int:
     return run([BIN / "python", "-m", "pytest", *pytest_args], TEST_SECONDS, cwd=ROOT)
 
 
-def run_benchmark() -> int:
+def run_benchmark(notebooks: bool = False) -> int:
     ensure_environment("requirements-dev.txt")
+    if notebooks:   # each notebook's run time in each environment a reader uses
+        return run([BIN / "python", ROOT / "tests" / "benchmark_journeys.py"], TEST_SECONDS, cwd=ROOT)
     ensure_chromium()
     return run([BIN / "python", ROOT / "tests" / "benchmark.py"], TEST_SECONDS, cwd=ROOT)
 
@@ -159,7 +161,9 @@ def main() -> int:
     build = sub.add_parser("build", help="build the site into _build/html")
     build.add_argument("--clean", action="store_true", help="delete _build first and execute every notebook")
     sub.add_parser("test", help="run the whole test suite (builds the site clean); other options go to pytest")
-    sub.add_parser("bench", help="measure page weight, math time and build times, ours beside a default book")
+    bench = sub.add_parser("bench", help="measure page weight, math time and build times, ours beside a default book")
+    bench.add_argument("--notebooks", action="store_true",
+                       help="instead: each notebook's run time in the book's, Binder's and Colab's environments")
     args, pytest_args = parser.parse_known_args()
     try:
         if args.command == "test":
@@ -168,7 +172,7 @@ def main() -> int:
             parser.error(f"unrecognized arguments: {' '.join(pytest_args)}")
         if args.command == "build":
             return build_site(clean=args.clean)
-        return run_benchmark()
+        return run_benchmark(notebooks=args.notebooks)
     except (SetupError, TimeoutError) as error:
         print(f"book.py: {error}", file=sys.stderr)
         return 2

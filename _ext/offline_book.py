@@ -12,6 +12,8 @@ MODULES = (
     "derivation",       # multi-step derivations with prose explanations, numbered like equations
     "figure_links",     # each image links to its full-size file (a tap on a phone opens it)
     "book_pdf",         # the whole book as one PDF, printed offline by Chromium, linked from every page
+    "colab_setup",      # each notebook's Colab set-up cell, written from the repository named in _config.yml
+    "notebook_downloads",  # a notebook page's download gives the executed notebook, with links that work alone
 )
 
 

@@ -1,0 +1,21 @@
+"""Notebook helpers that work wherever a notebook runs: the book's build, Binder, Colab, a laptop.
+
+The chapters quote numbers that the notebooks compute, through myst-nb's `glue`. Only the book's build has
+myst-nb; Binder, Colab and a plain Jupyter do not, and a notebook must not fail there for a number that only
+the book uses. So the notebooks import `glue` from here: it is myst-nb's own where myst-nb is installed, and
+elsewhere it records nothing and shows the value only when asked to (`display=True`, as myst-nb would).
+"""
+
+import importlib.util
+from typing import Any
+
+
+def glue(name: str, variable: Any, display: bool = True) -> None:
+    """myst-nb's `glue(name, variable, display)` where myst-nb is installed; elsewhere only its display."""
+    if importlib.util.find_spec("myst_nb") is None:
+        if display:
+            from IPython.display import display as show
+            show(variable)
+        return
+    from myst_nb import glue as myst_nb_glue  # a broken myst-nb fails loudly here, as it should
+    myst_nb_glue(name, variable, display=display)
