@@ -42,6 +42,10 @@ class derivation_step(nodes.General, nodes.Element):
     """One row: left side (possibly empty), relation and right side, explanation."""
 
 
+class derivation_cell(nodes.General, nodes.Element):
+    """One cell of a row. (Not docutils' container: its class "container" is Bootstrap's, which sets widths.)"""
+
+
 def parse_steps(text: str) -> list[dict]:
     """Split a derivation's source into steps: {'lhs', 'rhs', 'why'} (lhs '' when the step continues a chain).
 
@@ -91,9 +95,9 @@ class DerivationDirective(SphinxDirective):
         messages = []
         for step in steps:
             row = derivation_step()
-            row += nodes.container("", *self._math(step["lhs"]), classes=["derivation-lhs"])
-            row += nodes.container("", *self._math(step["rhs"]), classes=["derivation-rhs"])
-            why = nodes.container("", classes=["derivation-why"])
+            row += derivation_cell("", *self._math(step["lhs"]), classes=["derivation-lhs"])
+            row += derivation_cell("", *self._math(step["rhs"]), classes=["derivation-rhs"])
+            why = derivation_cell("", classes=["derivation-why"])
             if step["why"]:
                 paragraph = nodes.paragraph()
                 children, problems = self.state.inline_text(step["why"], self.lineno)
@@ -149,6 +153,10 @@ def depart_step(self, node):
     self.body.append("</div>\n")
 
 
+def visit_cell(self, node):
+    self.body.append(self.starttag(node, "div"))
+
+
 def skip(self, node):
     raise nodes.SkipNode
 
@@ -156,6 +164,7 @@ def skip(self, node):
 def setup(app):
     app.add_node(derivation, html=(visit_derivation, depart_derivation), latex=(skip, None), text=(skip, None))
     app.add_node(derivation_step, html=(visit_step, depart_step), latex=(skip, None), text=(skip, None))
+    app.add_node(derivation_cell, html=(visit_cell, depart_step), latex=(skip, None), text=(skip, None))
     # Numbered with display equations: the math domain counts the node types it lists as "displaymath".
     MathDomain.enumerable_nodes[derivation] = ("displaymath", None)
     app.add_directive("derivation", DerivationDirective)

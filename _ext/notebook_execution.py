@@ -97,7 +97,23 @@ def _execute_ahead(app, env, docnames):
     (_cache_dir(app) / DIGEST_FILE).write_text(app._book_digest)
 
 
+def _write_executed_copy(app, doctree):
+    """myst-nb writes jupyter_execute/<page>.ipynb from the notebook it read, which, when the outputs come from the
+    cache, is the unexecuted source: write the executed notebook there instead (downloads are made from it)."""
+    env = app.env
+    path = Path(env.doc2path(env.docname))
+    if path.suffix != ".ipynb" or env.mystnb_config.execution_mode != "cache":
+        return
+    try:
+        _, executed = get_cache(str(_cache_dir(app))).merge_match_into_notebook(nbformat.read(path, as_version=4))
+    except KeyError:
+        return   # not in the cache: myst-nb executed it in place, and its copy has the outputs
+    target = Path(env.mystnb_config.output_folder).joinpath(*env.docname.split("/")).with_suffix(".ipynb")
+    target.write_text(nbformat.writes(executed), encoding="utf-8")
+
+
 def setup(app):
     app.connect("env-get-outdated", _outdated)
     app.connect("env-before-read-docs", _execute_ahead)
+    app.connect("doctree-read", _write_executed_copy)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -14,6 +14,9 @@ JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
 BUILD_SECONDS = 10 * 60
 
 
+GLUE = "from relugrad.notebook import glue"   # as the book's notebooks do (myst-nb itself is not on Colab)
+
+
 def notebook(*cells: str) -> str:
     """A notebook (JSON text): a title, then the given code cells."""
     return json.dumps({

@@ -29,6 +29,7 @@ def toc_pages() -> list[str]:
 def squeeze(text: str) -> str:
     """Text compared without its spacing: a PDF's text has line breaks where the page had spaces."""
     text = unicodedata.normalize("NFKC", text).translate(str.maketrans("‘’“”", "''\"\""))   # TeX's ' prints as ’
+    text = "".join(c for c in text if unicodedata.category(c) != "Co")   # icon glyphs (the theme's GitHub mark)
     return re.sub(r"\s+", "", text)
 
 

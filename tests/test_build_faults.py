@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from scratch_book import ROOT, build, make_book, notebook, page
+from scratch_book import GLUE, ROOT, build, make_book, notebook, page
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +37,7 @@ def test_a_failed_build_is_not_followed_by_a_successful_unchanged_one(tmp_path):
 
 def test_a_missing_glue_key_fails_every_build(tmp_path):
     book = make_book(tmp_path, {"index.md": "# Home\n\nf = {glue:text}`/nb.ipynb::not_glued:.2f`.\n"},
-                     {"nb.ipynb": notebook("from myst_nb import glue\nglue('value', 1.5, display=False)")})
+                     {"nb.ipynb": notebook(f"{GLUE}\nglue('value', 1.5, display=False)")})
     first, log = build(book)
     second, _ = build(book)
     assert first != 0 and second != 0, log[-3000:]
@@ -47,9 +47,10 @@ def test_a_missing_glue_key_fails_every_build(tmp_path):
 def test_a_change_to_the_helper_package_re_executes_and_refreshes_the_quoting_page(tmp_path):
     (tmp_path / "relugrad").mkdir()
     (tmp_path / "relugrad" / "__init__.py").write_text("VALUE = 1.25\n")
+    (tmp_path / "relugrad" / "notebook.py").write_text("from myst_nb import glue\n")
     book = make_book(tmp_path, {"index.md": "# Home\n\nThe value is {glue:text}`/nb.ipynb::value:.2f`.\n"},
                      {"nb.ipynb": notebook("import sys; sys.path.insert(0, '.')\nimport relugrad\n"
-                                           "from myst_nb import glue\nglue('value', relugrad.VALUE, display=False)")})
+                                           f"{GLUE}\nglue('value', relugrad.VALUE, display=False)")})
     code, log = build(book)
     assert code == 0, log[-3000:]
     assert "The value is 1.25" in _text(page(book, "index"))
@@ -129,7 +130,7 @@ def test_the_render_server_start_survives_a_refused_first_connection(tmp_path):
 
 def test_two_builds_at_once_both_succeed_one_after_the_other(tmp_path):
     book = make_book(tmp_path, {"index.md": GOOD, "other.md": OTHER},
-                     {"nb.ipynb": notebook("from myst_nb import glue\nglue('value', 1.5, display=False)")})
+                     {"nb.ipynb": notebook(f"{GLUE}\nglue('value', 1.5, display=False)")})
     results = []
 
     def run():
