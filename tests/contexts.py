@@ -7,9 +7,12 @@ confirmed by the same wrong formula in `relugrad`.
 
 from __future__ import annotations
 
+import copy
+import re
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 
 from equations import MATRIX_AXES, Basis, NotEvaluable, Value, _align
 
@@ -33,17 +36,51 @@ def one_layer_definitions() -> dict[str, Callable]:
     }
 
 
+# Element-wise functions the chapters name, as PyTorch computes them. \\varphi is the world's own activation.
+ELEMENTWISE = {
+    "\\sigma": torch.sigmoid, "\\tanh": torch.tanh, "\\exp": torch.exp, "\\log": torch.log,
+    "\\Phi": torch.special.ndtr,   # the standard normal distribution function
+    "\\operatorname{ReLU}": torch.relu, "\\operatorname{GELU}": F.gelu, "\\operatorname{softplus}": F.softplus,
+}
+
+
+def _entrywise_derivative(function, tensor: torch.Tensor) -> torch.Tensor:
+    """φ'(t) entry by entry, by autograd (composable with the jacobians and jvps of the checks)."""
+    flat = tensor.reshape(-1)
+    return torch.func.vmap(torch.func.grad(function))(flat).reshape(tensor.shape)
+
+
 class Context:
-    """Symbol values for one evaluation: sizes, inputs, derived quantities, and tangent directions."""
+    """Symbol values for one evaluation: sizes, inputs, derived quantities, and tangent directions.
+
+    Optional: `activation`, the world's φ (what \\varphi means); `families`, quantities written with a subscript that
+    are not entries of a matrix (f_i, sample i's loss: a function of the context giving an m × 1 column)."""
 
     def __init__(self, sizes: dict[str, int], inputs: dict[str, torch.Tensor],
                  definitions: dict[str, Callable], scalars: dict[str, float] | None = None,
-                 directions: dict[str, torch.Tensor] | None = None, overrides=None):
+                 directions: dict[str, torch.Tensor] | None = None, overrides=None,
+                 activation: Callable | None = None, families: dict[str, Callable] | None = None):
         self.sizes, self.inputs, self.definitions = sizes, inputs, definitions
         self.scalars = scalars or {}
         self.directions = directions or {}
         self.overrides = overrides or {}
+        self.activation = activation
+        self.families = families or {}
         self._memo: dict[str, torch.Tensor] = {}
+
+    def _replace(self, **changes) -> "Context":
+        """A copy with some attributes changed and nothing computed yet (a subclass stays a subclass)."""
+        new = copy.copy(self)
+        new.__dict__.update(changes)
+        new._memo = {}
+        return new
+
+    def has(self, name: str) -> bool:
+        return name in self.inputs or name in self.definitions or name in self.overrides
+
+    def instances(self, statement: str) -> list[str]:
+        """The statements to check for one written statement: itself (a layered world expands a layer index)."""
+        return [statement]
 
     # -- values
     def size(self, name: str) -> int:
@@ -71,18 +108,26 @@ class Context:
         tensor = self.tensor(name)
         return Value(tensor, MATRIX_AXES if tensor.dim() == 2 else ())
 
+    def family(self, name: str) -> Value | None:
+        """The column of a family's members (f_i), or None if `name` is no family here."""
+        if name not in self.families:
+            return None
+        return Value(self.families[name](self), MATRIX_AXES)
+
     def override(self, name: str, tensor: torch.Tensor) -> "Context":
         if name not in self.inputs and name not in self.definitions:
             raise NotEvaluable(f"cannot vary {name}")
-        return Context(self.sizes, self.inputs, self.definitions, self.scalars, self.directions,
-                       {**self.overrides, name: tensor})
+        return self._replace(overrides={**self.overrides, name: tensor})
 
     def with_directions(self, names, seed: int = 12345) -> "Context":
         """Random tangent directions for the inputs in `names` (the others stay fixed)."""
         generator = torch.Generator().manual_seed(seed)
+        for name in names:
+            if name not in self.inputs:
+                raise NotEvaluable(f"cannot vary {name}: it is not an input here")
         directions = {name: torch.randn(*self.inputs[name].shape, generator=generator, dtype=torch.float64)
                       for name in sorted(names)}
-        return Context(self.sizes, self.inputs, self.definitions, self.scalars, directions, self.overrides)
+        return self._replace(directions=directions)
 
     # -- tangents: rates of change along W + t Ẇ (and the other varied inputs), at t = 0
     def tangent(self, name: str) -> Value:
@@ -106,10 +151,49 @@ class Context:
                                     tuple(self.directions[v] for v in varied))
         return Value(tangent, MATRIX_AXES if tangent.dim() == 2 else ())
 
+    def second_tangent(self, name: str) -> Value:
+        """The second derivative along the same line: d²/dt² of name(W + t Ẇ) at t = 0 (0 for an input)."""
+        if name in self.inputs:
+            tensor = torch.zeros_like(self.inputs[name])
+            return Value(tensor, MATRIX_AXES if tensor.dim() == 2 else ())
+        if name not in self.definitions:
+            raise NotEvaluable(f"no tangent for {name}")
+        varied = sorted(self.directions)
+        points = tuple(self.tensor(v) for v in varied)
+        directions = tuple(self.directions[v] for v in varied)
+
+        def function(*moved):
+            context = self
+            for varied_name, point in zip(varied, moved):
+                context = context.override(varied_name, point)
+            return context.tensor(name)
+
+        def first(*moved):
+            return torch.func.jvp(function, moved, directions)[1]
+
+        if not varied:
+            second = torch.zeros_like(self.tensor(name))
+        else:
+            _, second = torch.func.jvp(first, points, directions)
+        return Value(second, MATRIX_AXES if second.dim() == 2 else ())
+
     # -- functions: f(W + h e_{ab}) is f with W replaced by the argument
+    def _elementwise(self, name: str) -> Callable:
+        if name == "\\varphi" and self.activation is not None:
+            return self.activation
+        if name == "\\operatorname{LeakyReLU}" and "\\alpha" in self.scalars:
+            return lambda t: F.leaky_relu(t, self.scalars["\\alpha"])
+        if name in ELEMENTWISE:
+            return ELEMENTWISE[name]
+        raise NotEvaluable(f"the function {name}")
+
     def call(self, function: str, evaluator, argument) -> Value:
-        if function != "f":
-            raise NotEvaluable(f"the function {function}")
+        if function != "f":   # an element-wise function, or its derivative (a name ending in ')
+            derivative = function.endswith("'")
+            apply = self._elementwise(function.rstrip("'"))
+            value = evaluator(argument)
+            result = _entrywise_derivative(apply, value.t) if derivative else apply(value.t)
+            return Value(result, value.axes)
         name = _leftmost_symbol(argument)
         shape = tuple(self.tensor(name).shape)
         inner = evaluator.with_context(self)
@@ -178,3 +262,205 @@ ONE_LAYER_SHAPES = [(5, 3, 4), (6, 4, 4)]
 CONTEXTS = {
     "one_layer": lambda: [one_layer(*shape, seed=0) for shape in ONE_LAYER_SHAPES],
 }
+
+
+# ---------------------------------------------------------------------------------------------- beyond one layer
+# The worlds of the part "Beyond one layer": each chapter's symbols computed from their definitions, every gradient
+# by autograd, in worlds with the sizes all different and with k = n.
+
+def _gradient_at(name: str) -> Callable:
+    """∂f/∂name by autograd: f recomputed with `name` replaced."""
+    return lambda c: torch.func.grad(lambda value: c.override(name, value).tensor("f"))(c.tensor(name))
+
+
+def _vec(matrix: torch.Tensor) -> torch.Tensor:
+    """vec(P): the columns of P stacked into one column."""
+    return matrix.transpose(0, 1).reshape(-1, 1)
+
+
+def _jacobian_vec(c, of: str, by: str) -> torch.Tensor:
+    """∂vec(of)/∂vec(by)^T by autograd, one row per entry of vec(of)."""
+    jacobian = torch.autograd.functional.jacobian(lambda point: _vec(c.override(by, point).tensor(of)),
+                                                  c.tensor(by))
+    return jacobian[:, 0].transpose(-1, -2).reshape(jacobian.shape[0], -1)
+
+
+def _newton_point(c) -> torch.Tensor:
+    """One Newton step on f from W, with the Hessian and the gradient both by autograd (vec order of their own)."""
+    W = c.tensor("W")
+    size = W.numel()
+
+    def objective(point):
+        return c.override("W", point).tensor("f")
+
+    hessian = torch.autograd.functional.hessian(objective, W).reshape(size, size)
+    gradient = torch.func.grad(objective)(W).reshape(size)
+    return W - torch.linalg.solve(hessian, gradient).reshape(W.shape)
+
+
+def layer_definitions(activation: Callable = _relu, bias: bool = False) -> dict[str, Callable]:
+    """f = ||φ(XW [+ 1_m b^T]) - Y||_F^2 and its intermediates; M = 1[Z > 0] whatever φ is."""
+    def pre_activation(c):
+        Z = c.tensor("X") @ c.tensor("W")
+        if bias:
+            Z = Z + torch.ones(Z.shape[0], 1, dtype=Z.dtype) @ c.tensor("b").T
+        return Z
+
+    return {
+        "Z": pre_activation,
+        "A": lambda c: activation(c.tensor("Z")),
+        "E": lambda c: c.tensor("A") - c.tensor("Y"),
+        "M": lambda c: (c.tensor("Z") > 0).to(torch.float64),
+        "f": lambda c: (c.tensor("E") ** 2).sum(),
+        "G": _gradient_at("Z"),
+        "J": lambda c: _jacobian_vec(c, "E", "W"),          # ∂vec(E)/∂vec(W)^T
+        "N": _newton_point,                                  # W after one Newton step
+    }
+
+
+def _per_sample_losses(c) -> torch.Tensor:
+    """f_i = ||E_{i,:}||^2, one per sample, as an m × 1 column."""
+    return (c.tensor("E") ** 2).sum(dim=1, keepdim=True)
+
+
+def _draw(generator, *shape):
+    return torch.randn(*shape, generator=generator, dtype=torch.float64)
+
+
+def beyond_layer(m: int, k: int, n: int, seed: int = 0, activation: Callable = _relu, bias: bool = False,
+                 alpha: float = 0.01, min_active: int = 0) -> Context:
+    """One layer, with an optional bias and any activation; both signs in Z, and in every column at least
+    `min_active` active entries with X^T diag(M_{:,j}) X well conditioned (for Newton steps). Extra matrices: U
+    (m × n), an upstream gradient; D (n × m), the third factor of vec(BCD); c (m × 1), an offset per sample; and
+    those of the notation chapter."""
+    generator = torch.Generator().manual_seed(seed)
+    while True:
+        X, W, Y = _draw(generator, m, k), _draw(generator, k, n), _draw(generator, m, n)
+        b = _draw(generator, n, 1)
+        Z = X @ W + (b.T if bias else 0)
+        if not ((Z > 0).any() and (Z < 0).any()):
+            continue
+        if min_active:
+            blocks = [X.T @ torch.diag((Z[:, j] > 0).double()) @ X for j in range(n)]
+            if any(int((Z[:, j] > 0).sum()) < min_active or torch.linalg.cond(block) > 1e3
+                   for j, block in enumerate(blocks)):
+                continue
+        break
+    inputs = {"X": X, "W": W, "Y": Y, **generic_matrices(m, k, n, seed),
+              "U": _draw(generator, m, n), "D": _draw(generator, n, m), "c": _draw(generator, m, 1)}
+    if bias:
+        inputs["b"] = b
+    return Context({"m": m, "k": k, "n": n}, inputs, layer_definitions(activation, bias),
+                   scalars={"\\alpha": alpha}, activation=activation, families={"f": _per_sample_losses})
+
+
+def bias_example(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor, Y: torch.Tensor, **scalars: float) -> Context:
+    """A worked example with a bias: its own matrices, nothing random."""
+    (m, k), n = X.shape, W.shape[1]
+    return Context({"m": m, "k": k, "n": n}, {"X": X, "W": W, "b": b, "Y": Y}, layer_definitions(bias=True),
+                   scalars=scalars)
+
+
+ACTIVATIONS = {   # name: (φ, α for the leaky one)
+    "ReLU": torch.relu,
+    "LeakyReLU": lambda t: F.leaky_relu(t, 0.01),
+    "GELU": F.gelu,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+}
+
+
+class LayeredContext(Context):
+    """L layers, A_0 = X, Z_l = A_{l-1} W_l, A_l = max(Z_l, 0), E = A_L - Y. A statement written with a layer
+    index \\ell (and L for the last layer) is checked for every l whose symbols all exist here: W_\\ell for
+    l = 1..L, G_{\\ell-1} for l = 2..L (A_0 = X exists, M_0 does not)."""
+
+    SUBSCRIPT = re.compile(r"_(\\ell(?![a-zA-Z])|L(?![a-zA-Z])|\{\s*(?:\\ell|L)\s*(?:[-+]\s*\d+\s*)?\})")
+
+    def __init__(self, *args, depth: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.depth = depth
+
+    def instances(self, statement: str) -> list[str]:
+        if not self.SUBSCRIPT.search(statement):
+            return [statement]
+        layers = range(1, self.depth + 1) if "\\ell" in statement else [None]
+        found = []
+        for layer in layers:
+            produced, ok = [], True
+
+            def substitute(match):
+                inner = match.group(1).strip("{} ").replace("\\ell", str(layer)).replace("L", str(self.depth))
+                number = eval(re.sub(r"\s+", "", inner), {"__builtins__": {}})   # digits, + and - only
+                produced.append(number)
+                return f"_{{{number}}}"
+
+            text = self.SUBSCRIPT.sub(substitute, statement)
+            for symbol, number in re.findall(r"([A-Z])_\{(\d+)\}", text):
+                ok &= self.has(f"{symbol}_{number}")
+            if ok:
+                found.append(text)
+        if not found:
+            raise NotEvaluable(f"no layer of this {self.depth}-layer world has every symbol of {statement!r}")
+        return found
+
+
+def layered(widths: tuple[int, ...], seed: int = 0, dead_unit: bool = False) -> LayeredContext:
+    """X (m × k) = A_0 and weights W_l of sizes widths[l] × widths[l + 1]; every Z_l has both signs. With
+    `dead_unit`, hidden unit 1 of layer 1 is inactive for every sample (its column of Z_1 is negative)."""
+    m, depth = widths[0], len(widths) - 2
+    generator = torch.Generator().manual_seed(seed)
+    while True:
+        X = _draw(generator, m, widths[1])
+        weights = {f"W_{l}": _draw(generator, widths[l], widths[l + 1]) for l in range(1, depth + 1)}
+        Y = _draw(generator, m, widths[-1])
+        if dead_unit:
+            X[:, 0] = X[:, 0].abs() + 1
+            weights["W_1"][0, 0] = -3.0
+            weights["W_1"][1:, 0] *= 0.1
+        A, good = X, True
+        for l in range(1, depth + 1):
+            Z = A @ weights[f"W_{l}"]
+            live = Z[:, 1:] if (dead_unit and l == 1) else Z
+            good &= bool((live > 0).any() and (live < 0).any())
+            if dead_unit and l == 1:
+                good &= bool((Z[:, 0] < 0).all())
+            A = torch.relu(Z)
+        if good:
+            break
+    definitions: dict[str, Callable] = {"A_0": lambda c: c.tensor("X")}
+    for l in range(1, depth + 1):
+        definitions[f"Z_{l}"] = lambda c, l=l: c.tensor(f"A_{l - 1}") @ c.tensor(f"W_{l}")
+        definitions[f"A_{l}"] = lambda c, l=l: _relu(c.tensor(f"Z_{l}"))
+        definitions[f"M_{l}"] = lambda c, l=l: (c.tensor(f"Z_{l}") > 0).to(torch.float64)
+        definitions[f"G_{l}"] = _gradient_at(f"Z_{l}")
+    definitions["E"] = lambda c: c.tensor(f"A_{depth}") - c.tensor("Y")
+    definitions["f"] = lambda c: (c.tensor("E") ** 2).sum()
+    sizes = {"m": m, "k": widths[1], "n": widths[-1]}
+    if depth == 2:
+        sizes["h"] = widths[2]
+    return LayeredContext(sizes, {"X": X, **weights, "Y": Y}, definitions, depth=depth)
+
+
+# Sizes (m, k, n): all different, and k = n. The Hessian's worlds have enough samples for every unit to be active
+# on at least k + 1 of them, so that each block 2 X^T diag(M_{:,j}) X is invertible.
+BEYOND_SHAPES = [(5, 3, 4), (6, 4, 4)]
+HESSIAN_SHAPES = [(12, 3, 4), (10, 4, 4)]
+# Layer widths (m, k, h, n) for two layers; and (m, k, ..., n) for depths 2, 3 and 4.
+TWO_LAYER_WIDTHS = [(5, 3, 6, 4), (6, 4, 4, 4)]
+DEEP_WIDTHS = [(5, 3, 6, 4), (6, 4, 5, 3, 2), (7, 3, 4, 4, 5, 3)]
+
+CONTEXTS.update({
+    "bias": lambda: [beyond_layer(*shape, seed=0, bias=True) for shape in BEYOND_SHAPES],
+    "activations": lambda: [beyond_layer(*shape, seed=0, activation=phi) for phi in ACTIVATIONS.values()
+                            for shape in BEYOND_SHAPES],
+    "two_layers": lambda: [layered(widths, seed=0, dead_unit=True) for widths in TWO_LAYER_WIDTHS],
+    "deep": lambda: [layered(widths, seed=0) for widths in DEEP_WIDTHS],
+    "kronecker": lambda: [beyond_layer(*shape, seed=0) for shape in BEYOND_SHAPES],
+    "hessian": lambda: [beyond_layer(*shape, seed=0, min_active=shape[1] + 1) for shape in HESSIAN_SHAPES],
+    "per_sample": lambda: [beyond_layer(*shape, seed=0) for shape in BEYOND_SHAPES],
+    "cost": lambda: [beyond_layer(*shape, seed=0) for shape in BEYOND_SHAPES],
+})
+
+# Worked examples: the context that reads a block's own matrices (eq-NAME-inputs), by the name of its chapter's context.
+EXAMPLES = {"one_layer": one_layer_example, "bias": bias_example}

@@ -14,6 +14,7 @@ contracts an index, as on paper.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -49,6 +50,7 @@ postfix: "^" "\\top"             -> transpose
     | SYMBOL                                                   -> symbol
     | GREEK                                                    -> symbol
     | ("\\dot" SYMBOL | "\\dot" "{" SYMBOL "}")                -> tangent
+    | ("\\ddot" SYMBOL | "\\ddot" "{" SYMBOL "}")              -> second_tangent
     | "(" expr ")"                                             -> group
     | shape_literal
     | "\\frac" "{" expr "}" "{" expr "}"                       -> fraction
@@ -59,6 +61,7 @@ postfix: "^" "\\top"             -> transpose
     | OPNAME "(" expr ")"                                      -> operator
     | "\\max" "(" expr "," expr ")"                            -> maximum
     | call
+    | "\\sqrt" "{" expr "}"                                    -> square_root
     | "\\mathbf{1}" "[" expr RELOP expr "]"                    -> indicator
     | "\\mathbf{1}" "_" LETTER                                 -> ones
     | "\\mathbb{R}" "^" "{" shape "}"                          -> space
@@ -66,9 +69,10 @@ postfix: "^" "\\top"             -> transpose
     | CASES                                                    -> cases
 
 call.2: FUNC "(" expr ")"
+      | FUNC "'" "(" expr ")"                                  -> call_derivative
 shape_literal.2: "(" shape ")"
 shape: SYMBOL_OR_NUMBER "\\times" SYMBOL_OR_NUMBER
-SYMBOL_OR_NUMBER: /[a-z]|[0-9]+/
+SYMBOL_OR_NUMBER: /[a-z]+|[0-9]+/
 sumsub: "_" "{" LETTER "=" NUMBER "}"   -> sum_from
       | "_" "{" INDICES "}"             -> sum_over
       | "_" LETTER                      -> sum_over
@@ -76,8 +80,9 @@ sumsup: "^" "{" SYMBOL "}" | "^" SYMBOL
 SUM: "\\sum"
 RELOP: ">" | "<" | "\\ge" | "\\le" | "\\geq" | "\\leq"
 OPNAME: "\\operatorname{tr}" | "\\operatorname{vec}" | "\\operatorname{diag}"
-FUNC: "f" | "\\varphi" | "\\sigma" | "\\tanh" | "\\exp" | "\\log"
-GREEK.2: "\\delta" | "\\eta"
+FUNC: "f" | "\\varphi" | "\\sigma" | "\\tanh" | "\\exp" | "\\log" | "\\Phi"
+    | "\\operatorname{ReLU}" | "\\operatorname{LeakyReLU}" | "\\operatorname{GELU}" | "\\operatorname{softplus}"
+GREEK.2: "\\delta" | "\\eta" | "\\alpha" | "\\pi"
 SYMBOL: /[A-Za-z](_\{?[0-9]\}?(?![0-9]))?/
 LETTER: /[a-z]/
 INDICES: /[a-z0-9:](\s*,?\s*[a-z0-9:])*|F/
@@ -213,6 +218,12 @@ def same(a, b, rtol: float = 1e-9) -> str | None:
         if isinstance(b, Value):
             b = Shape(*b.matrix_shape()) if b.is_matrix else None
         return None if a == b else f"shape {a} is not {b}"
+    a, b = _as_number_if_1x1(a, b), _as_number_if_1x1(b, a)
+    if _is_zero_literal(a) and b.axes:
+        a, b = b, a
+    if _is_zero_literal(b) and a.axes:
+        largest = a.t.abs().max().item() if a.t.numel() else 0.0
+        return None if largest <= rtol else f"it is not 0: its largest entry is {largest:.3g}"
     if set(a.axes) != set(b.axes):
         return f"one side has axes {a.axes}, the other {b.axes}"
     bt = _align(b, a.axes, {})
@@ -221,6 +232,20 @@ def same(a, b, rtol: float = 1e-9) -> str | None:
     scale = max(a.t.abs().max().item() if a.t.numel() else 0.0, bt.abs().max().item() if bt.numel() else 0.0, 1.0)
     difference = (a.t - bt).abs().max().item() if a.t.numel() else 0.0
     return None if difference <= rtol * scale else f"they differ by {difference:.3g}"
+
+
+def _is_zero_literal(value) -> bool:
+    """0 with no axes: "P = 0" says every entry of P is 0 (the zero matrix is written 0, as on paper)."""
+    return isinstance(value, Value) and not value.axes and not value.t.any()
+
+
+def _as_number_if_1x1(value, other):
+    """A 1 × 1 matrix compared with a number is that number (x^T A x is a scalar)."""
+    if isinstance(value, Value) and isinstance(other, Value) and value.is_matrix and not other.is_matrix \
+            and value.matrix_shape() == (1, 1):
+        tensor = _align(value, value.labels + MATRIX_AXES, {})
+        return Value(tensor[..., 0, 0], value.labels)
+    return value
 
 
 # ---------------------------------------------------------------------------------------------- evaluation
@@ -361,6 +386,10 @@ class Evaluator:
                 raise NotEvaluable("I needs its size as subscript, as in I_n")
             size = self.scope.context.size(parts[0])
             return Value(torch.eye(size, dtype=torch.float64), MATRIX_AXES)
+        if isinstance(value, Value) and not value.is_matrix and isinstance(atom, Tree) and atom.data == "symbol":
+            family = self.scope.context.family(_describe(atom))   # f_i: one member of a family, e.g. a sample's loss
+            if family is not None:
+                value = family
         if not isinstance(value, Value) or not value.is_matrix:
             raise NotEvaluable(f"subscript {indices} on something that is not a matrix")
         rows, cols = value.matrix_shape()
@@ -399,6 +428,8 @@ class Evaluator:
         name = re.sub(r"_\{?([0-9])\}?", r"_\1", str(token))
         if name == "\\delta":
             return KroneckerDelta()
+        if name == "\\pi":
+            return Value(torch.tensor(math.pi, dtype=torch.float64))
         if name == "I":
             return Identity()
         if name == "e":
@@ -410,6 +441,10 @@ class Evaluator:
     def tangent(self, token):
         name = re.sub(r"_\{?([0-9])\}?", r"_\1", str(token))
         return self.scope.context.tangent(name)
+
+    def second_tangent(self, token):
+        name = re.sub(r"_\{?([0-9])\}?", r"_\1", str(token))
+        return self.scope.context.second_tangent(name)
 
     def matrix(self, token):
         return Value(self.scope.matrices[str(token)], MATRIX_AXES)
@@ -425,8 +460,8 @@ class Evaluator:
         return self(shape)
 
     def shape(self, rows, cols):
-        def size(token):
-            return int(token) if str(token).isdigit() else self.scope.context.size(str(token))
+        def size(token):   # a number, a size such as k, or a product of sizes such as mn
+            return int(token) if str(token).isdigit() else math.prod(self.scope.context.size(s) for s in str(token))
         return Shape(size(rows), size(cols))
 
     def space(self, shape):
@@ -471,6 +506,13 @@ class Evaluator:
 
     def call(self, function, argument):
         return self.scope.context.call(str(function), self, argument)
+
+    def call_derivative(self, function, argument):
+        """φ'(Z): the derivative of an element-wise function, entry by entry (the context computes it by autograd)."""
+        return self.scope.context.call(str(function) + "'", self, argument)
+
+    def square_root(self, argument):
+        return elementwise(torch.sqrt, self(argument))
 
     # -- sums and derivatives
     def sum(self, _sum, sub, *rest):
@@ -525,12 +567,24 @@ class Evaluator:
             value = numerator(self.with_context(context.override(name, point)))
             if isinstance(value, Norm):
                 raise NotEvaluable("a norm without its subscript")
+            if isinstance(value, Value) and value.is_matrix and not value.labels and value.matrix_shape() == (1, 1):
+                value = Value(value.t.reshape(()), ())     # a 1 × 1 matrix such as 1^T Z 1 is a number
             box["axes"] = value.axes
             return value.t
 
         point = _align(at, MATRIX_AXES, {})
         jacobian = torch.autograd.functional.jacobian(function, point, create_graph=torch.is_grad_enabled())
         axes = box["axes"]
+        if indices in ("vec", "vec^T"):
+            return _vec_derivative(jacobian, axes, indices, name)
+        if indices is not None and len(indices) == 1:        # b_j, an entry of a column vector
+            if point.shape[1] != 1:
+                raise NotEvaluable(f"one index on {name}, which is not a column vector")
+            jacobian, indices = jacobian[..., 0], indices
+            self.scope.note_range(indices[0], point.shape[0], f"∂{name}_{indices[0]}")
+            if indices[0] in axes:
+                raise NotEvaluable("repeated indices in a derivative")
+            return Value(jacobian, axes + indices)
         if indices is None:
             if "#r" in axes:
                 raise NotEvaluable("the derivative of a matrix by a matrix (name the entries)")
@@ -541,6 +595,23 @@ class Evaluator:
         if len(set(indices)) != 2 or any(i in axes for i in indices):
             raise NotEvaluable("repeated indices in a derivative")
         return Value(jacobian, axes + tuple(indices))
+
+
+def _vec_derivative(jacobian, axes, kind, name) -> Value:
+    """∂y/∂vec(V)^T (the Jacobian: one row per entry of the column y, one column per entry of vec V) and ∂s/∂vec(V)
+    (a column, for a number s) or ∂r/∂vec(V) (one row per entry of vec V, for a row r: the second derivative)."""
+    if any(not a.startswith("#") for a in axes):
+        raise NotEvaluable("a derivative by vec(...) of an indexed quantity")
+    flat = jacobian.transpose(-1, -2).reshape(*jacobian.shape[:-2], -1)     # vec(V): its columns stacked
+    if not axes:                                                            # a number
+        return Value(flat.reshape(-1, 1) if kind == "vec" else flat.reshape(1, -1), MATRIX_AXES)
+    rows, cols = (flat.shape[axes.index("#r")], flat.shape[axes.index("#c")])
+    flat = flat.permute(axes.index("#r"), axes.index("#c"), 2)
+    if kind == "vec^T" and cols == 1:                                       # a column y: its Jacobian
+        return Value(flat[:, 0, :], MATRIX_AXES)
+    if kind == "vec" and rows == 1:                                         # a row r: one row per entry of vec V
+        return Value(flat[0].transpose(0, 1), MATRIX_AXES)
+    raise NotEvaluable(f"the derivative of a {rows}×{cols} matrix by vec({name}){'^T' if kind == 'vec^T' else ''}")
 
 
 class Norm:
@@ -600,17 +671,36 @@ def _describe(tree) -> str:
     return tree.data
 
 
-def _variable_of(tree) -> tuple[str, tuple[str, ...] | None]:
-    """(V, (a, b)) for V_{ab}, (V, None) for V; anything else is not a variable to differentiate by."""
+def _unwrapped(tree):
+    """The one thing inside a group or a one-factor product: (W_1) -> W_1."""
+    while isinstance(tree, Tree) and tree.data in ("group", "product") and len(tree.children) == 1:
+        tree = tree.children[0]
+    return tree
+
+
+def _variable_of(tree) -> tuple[str, tuple[str, ...] | str | None]:
+    """(V, (a, b)) for V_{ab} or (V)_{ab}, (V, (j,)) for the entry b_j of a column vector, (V, None) for V, and
+    (V, "vec") or (V, "vec^T") for vec(V) or vec(V)^T; anything else is not a variable to differentiate by."""
+    tree = _unwrapped(tree)
+    if isinstance(tree, Tree) and tree.data == "operator" and str(tree.children[0]).endswith("{vec}"):
+        name, indices = _variable_of(tree.children[1])
+        if indices is None:
+            return name, "vec"
     if isinstance(tree, Tree) and tree.data == "postfixed":
         atom, *postfixes = tree.children
-        if atom.data == "symbol":
+        atom = _unwrapped(atom)
+        if len(postfixes) == 1 and postfixes[0].data == "transpose" and isinstance(atom, Tree) \
+                and atom.data == "operator":
+            name, indices = _variable_of(atom)
+            if indices == "vec":
+                return name, "vec^T"
+        if isinstance(atom, Tree) and atom.data == "symbol":
             name = re.sub(r"_\{?([0-9])\}?", r"_\1", str(atom.children[0]))
             if not postfixes:
                 return name, None
             if len(postfixes) == 1 and postfixes[0].data == "entry":
                 indices = tuple(_indices(str(postfixes[0].children[0])))
-                if len(indices) == 2 and all(i.isalpha() for i in indices):
+                if len(indices) in (1, 2) and all(i.isalpha() for i in indices):
                     return name, indices
     if isinstance(tree, Tree) and tree.data == "symbol":
         return re.sub(r"_\{?([0-9])\}?", r"_\1", str(tree.children[0])), None

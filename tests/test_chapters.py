@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from contexts import CONTEXTS, _leftmost_symbol, one_layer_example
+from contexts import CONTEXTS, EXAMPLES, _leftmost_symbol
 from display_math import ROOT, all_blocks
 from equations import Mismatch, NotEvaluable, Scope, check_statement, preprocess, PARSER, Evaluator
 from relugrad import exact_zero_inputs, homework_inputs, mixed_sign_inputs
@@ -25,8 +25,24 @@ NOT_EVALUATED = {
         "a set-valued definition (the generalised gradient); the slopes themselves are measured in notebook 03",
 }
 
-# Which world a source's equations live in (default: one layer).
-CONTEXT_OF = {}
+# Which world a source's equations live in (default: one layer); a (source, label) entry overrides its source's.
+BEYOND = "chapters/beyond/"
+CONTEXT_OF = {
+    f"{BEYOND}bias.md": "bias",
+    f"{BEYOND}activations.md": "activations",
+    f"{BEYOND}two_layers.md": "two_layers",
+    (f"{BEYOND}two_layers.md", "eq-deep-forward"): "deep",
+    (f"{BEYOND}two_layers.md", "eq-deep-recursion"): "deep",
+    (f"{BEYOND}two_layers.md", "eq-ex-three-layers"): "deep",
+    f"{BEYOND}kronecker.md": "kronecker",
+    f"{BEYOND}hessian.md": "hessian",
+    f"{BEYOND}torch_func.md": "per_sample",
+    f"{BEYOND}cost.md": "cost",
+}
+
+
+def context_of(block) -> str:
+    return CONTEXT_OF.get((block.source, block.label), CONTEXT_OF.get(block.source, "one_layer"))
 
 # The results every reader comes for: if one of these labels disappears, the test says so.
 REQUIRED_LABELS = {"eq-forward", "eq-mask", "eq-G", "eq-dY", "eq-dW", "eq-dX", "eq-dW-entry",
@@ -52,10 +68,11 @@ def example_inputs(block) -> dict | None:
 
 def worlds(block):
     named = example_inputs(block)
-    if named is not None:
-        matrices = {name: named.pop(name) for name in ("X", "W", "Y")}
-        return [one_layer_example(**matrices, **{name: value.item() for name, value in named.items()})]
-    return CONTEXTS[CONTEXT_OF.get(block.source, "one_layer")]()
+    if named is not None:   # the example's matrices (X, W, Y, ...) and scalars (a step h, ...)
+        matrices = {name: value for name, value in named.items() if value.dim() == 2}
+        scalars = {name: value.item() for name, value in named.items() if value.dim() < 2}
+        return [EXAMPLES[context_of(block)](**matrices, **scalars)]
+    return CONTEXTS[context_of(block)]()
 
 
 def evaluate(block) -> int:
@@ -66,8 +83,9 @@ def evaluate(block) -> int:
             world = world.with_directions(block.vary)
         previous = None
         for statement in block.statements:
-            count, previous = check_statement(statement, world, claims_shape_of=previous)
-            checked += count
+            for instance in world.instances(statement):   # a layer index \ell: one instance per layer
+                count, previous = check_statement(instance, world, claims_shape_of=previous)
+                checked += count
     return checked
 
 
