@@ -57,7 +57,7 @@ def _normal_density(z: torch.Tensor) -> torch.Tensor:
 ACTIVATIONS = {
     "ReLU": Activation("ReLU", torch.relu, lambda z: (z > 0).to(z.dtype), kink=0.0),
     "LeakyReLU": Activation("LeakyReLU", lambda z: F.leaky_relu(z, LEAKY_SLOPE),
-                            lambda z: torch.where(z > 0, 1.0, LEAKY_SLOPE).to(z.dtype), kink=0.0),
+                            lambda z: torch.where(z > 0, torch.ones_like(z), torch.full_like(z, LEAKY_SLOPE)), kink=0.0),
     "GELU": Activation("GELU", F.gelu, lambda z: torch.special.ndtr(z) + z * _normal_density(z), kink=None),
     "sigmoid": Activation("sigmoid", torch.sigmoid, lambda z: torch.sigmoid(z) * (1 - torch.sigmoid(z)), kink=None),
     "tanh": Activation("tanh", torch.tanh, lambda z: 1 - torch.tanh(z) ** 2, kink=None),
