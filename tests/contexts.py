@@ -446,9 +446,10 @@ def layered(widths: tuple[int, ...], seed: int = 0, dead_unit: bool = False) -> 
 # on at least k + 1 of them, so that each block 2 X^T diag(M_{:,j}) X is invertible.
 BEYOND_SHAPES = [(5, 3, 4), (6, 4, 4)]
 HESSIAN_SHAPES = [(12, 3, 4), (10, 4, 4)]
-# Layer widths (m, k, h, n) for two layers; and (m, k, ..., n) for depths 2, 3 and 4.
+# Layer widths (m, k, h, n) for two layers; (m, k, ..., n) for depths 2, 3 and 4; and for three layers alone.
 TWO_LAYER_WIDTHS = [(5, 3, 6, 4), (6, 4, 4, 4)]
 DEEP_WIDTHS = [(5, 3, 6, 4), (6, 4, 5, 3, 2), (7, 3, 4, 4, 5, 3)]
+THREE_LAYER_WIDTHS = [(6, 4, 5, 3, 2), (5, 3, 4, 4, 4)]
 
 CONTEXTS.update({
     "bias": lambda: [beyond_layer(*shape, seed=0, bias=True) for shape in BEYOND_SHAPES],
@@ -456,6 +457,7 @@ CONTEXTS.update({
                             for shape in BEYOND_SHAPES],
     "two_layers": lambda: [layered(widths, seed=0, dead_unit=True) for widths in TWO_LAYER_WIDTHS],
     "deep": lambda: [layered(widths, seed=0) for widths in DEEP_WIDTHS],
+    "three_layers": lambda: [layered(widths, seed=0) for widths in THREE_LAYER_WIDTHS],
     "kronecker": lambda: [beyond_layer(*shape, seed=0) for shape in BEYOND_SHAPES],
     "hessian": lambda: [beyond_layer(*shape, seed=0, min_active=shape[1] + 1) for shape in HESSIAN_SHAPES],
     "per_sample": lambda: [beyond_layer(*shape, seed=0) for shape in BEYOND_SHAPES],

@@ -83,7 +83,7 @@ OPNAME: "\\operatorname{tr}" | "\\operatorname{vec}" | "\\operatorname{diag}"
 FUNC: "f" | "\\varphi" | "\\sigma" | "\\tanh" | "\\exp" | "\\log" | "\\Phi"
     | "\\operatorname{ReLU}" | "\\operatorname{LeakyReLU}" | "\\operatorname{GELU}" | "\\operatorname{softplus}"
 GREEK.2: "\\delta" | "\\eta" | "\\alpha" | "\\pi"
-SYMBOL: /[A-Za-z](_\{?[0-9]\}?(?![0-9]))?/
+SYMBOL: /[A-Za-z](_(\{[0-9]\}|[0-9](?![0-9])))?/
 LETTER: /[a-z]/
 INDICES: /[a-z0-9:](\s*,?\s*[a-z0-9:])*|F/
 DIGIT: /[0-9]/
@@ -672,8 +672,8 @@ def _describe(tree) -> str:
 
 
 def _unwrapped(tree):
-    """The one thing inside a group or a one-factor product: (W_1) -> W_1."""
-    while isinstance(tree, Tree) and tree.data in ("group", "product") and len(tree.children) == 1:
+    """The one thing inside a group, a one-factor product or a factor without postfix: (W_1) -> W_1."""
+    while isinstance(tree, Tree) and tree.data in ("group", "product", "postfixed") and len(tree.children) == 1:
         tree = tree.children[0]
     return tree
 

@@ -33,7 +33,7 @@ CONTEXT_OF = {
     f"{BEYOND}two_layers.md": "two_layers",
     (f"{BEYOND}two_layers.md", "eq-deep-forward"): "deep",
     (f"{BEYOND}two_layers.md", "eq-deep-recursion"): "deep",
-    (f"{BEYOND}two_layers.md", "eq-ex-three-layers"): "deep",
+    (f"{BEYOND}two_layers.md", "eq-ex-three-layers"): "three_layers",
     f"{BEYOND}kronecker.md": "kronecker",
     f"{BEYOND}hessian.md": "hessian",
     f"{BEYOND}torch_func.md": "per_sample",
