@@ -330,7 +330,8 @@ class Evaluator:
         if op == "\\otimes":
             if left.labels or right.labels:
                 raise NotEvaluable("⊗ of indexed quantities")
-            return Value(torch.kron(_align(left, MATRIX_AXES, {}), _align(right, MATRIX_AXES, {})), MATRIX_AXES)
+            return Value(torch.kron(_align(left, MATRIX_AXES, {}).contiguous(),
+                                    _align(right, MATRIX_AXES, {}).contiguous()), MATRIX_AXES)
         if op == "\\times":
             if isinstance(left, Shape) or isinstance(right, Shape):
                 raise NotEvaluable("× between shapes")
