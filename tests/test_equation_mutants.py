@@ -49,6 +49,14 @@ EQUIVALENT = {
      r"X^\top (-2E \odot M) = \begin{bmatrix} 0 \end{bmatrix}"): "M = 0 in this example: any factor gives 0",
     ("chapters/relu_at_zero.md:eq-counter-formulas", "factor 2 changed to 3",
      r"X^\top (3E \odot M) = \begin{bmatrix} 0 \end{bmatrix}"): "M = 0 in this example: any factor gives 0",
+    ("chapters/beyond/hessian.md:eq-hessian-entries", "swapped indices",
+     "\\frac{\\partial^2 f}{\\partial W_{ab}\\, \\partial W_{cd}}\n  = 2\\, \\delta_{bd} \\sum_{i=1}^{m} X_{ia}\\, "
+     "M_{ib}\\, X_{ic}\n  = 2\\, \\delta_{bd}\\, \\bigl(X^\\top \\operatorname{diag}(M_{:,b})\\, X\\bigr)_{ca}."):
+        "X^T diag(M_{:,b}) X is symmetric: entry (c, a) is entry (a, c)",
+    ("chapters/beyond/hessian.md:eq-ex-hessian-X", "swapped indices",
+     "\\frac{\\partial^2 f}{\\partial X_{ia}\\, \\partial X_{rc}}\n  = 2\\, \\delta_{ir} \\sum_{j=1}^{n} W_{aj}\\, "
+     "M_{ij}\\, W_{cj}\n  = 2\\, \\delta_{ir}\\, \\bigl(W \\operatorname{diag}(M_{i,:}^\\top)\\, W^\\top\\bigr)_{ca}."):
+        "W diag(M_{i,:}^T) W^T is symmetric: entry (c, a) is entry (a, c)",
 }
 
 
