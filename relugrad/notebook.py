@@ -19,3 +19,11 @@ def glue(name: str, variable: Any, display: bool = True) -> None:
         return
     from myst_nb import glue as myst_nb_glue  # a broken myst-nb fails loudly here, as it should
     myst_nb_glue(name, variable, display=display)
+
+
+def agreement(error: float) -> str:
+    """How two computations agree, for a sentence: "bit for bit" when the relative error is exactly 0 (the same
+    floats), else "to a relative error of 1.2e-16"; the book quotes it rather than "an error of 0.0e+00"."""
+    if not error >= 0:
+        raise ValueError(f"a relative error is a number >= 0, got {error!r}")
+    return "bit for bit" if error == 0 else f"to a relative error of {error:.1e}"
