@@ -147,10 +147,12 @@ def run_tests(pytest_args) -> int:
     return run([BIN / "python", "-m", "pytest", *pytest_args], TEST_SECONDS, cwd=ROOT)
 
 
-def run_benchmark(notebooks: bool = False) -> int:
+def run_benchmark(notebooks: bool = False, backward: bool = False) -> int:
     ensure_environment("requirements-dev.txt")
     if notebooks:   # each notebook's run time in each environment a reader uses
         return run([BIN / "python", ROOT / "tests" / "benchmark_journeys.py"], TEST_SECONDS, cwd=ROOT)
+    if backward:    # the cost chapter's times: hand backward against autograd's; writes relugrad/data/
+        return run([BIN / "python", ROOT / "tests" / "benchmark_backward.py"], TEST_SECONDS, cwd=ROOT)
     ensure_chromium()
     return run([BIN / "python", ROOT / "tests" / "benchmark.py"], TEST_SECONDS, cwd=ROOT)
 
@@ -164,6 +166,9 @@ def main() -> int:
     bench = sub.add_parser("bench", help="measure page weight, math time and build times, ours beside a default book")
     bench.add_argument("--notebooks", action="store_true",
                        help="instead: each notebook's run time in the book's, Binder's and Colab's environments")
+    bench.add_argument("--backward", action="store_true",
+                       help="instead: the backward pass of a layer, by hand and by autograd, in time and memory; "
+                            "writes relugrad/data/backward_cost.json, which the cost chapter plots")
     args, pytest_args = parser.parse_known_args()
     try:
         if args.command == "test":
@@ -172,7 +177,7 @@ def main() -> int:
             parser.error(f"unrecognized arguments: {' '.join(pytest_args)}")
         if args.command == "build":
             return build_site(clean=args.clean)
-        return run_benchmark(notebooks=args.notebooks)
+        return run_benchmark(notebooks=args.notebooks, backward=args.backward)
     except (SetupError, TimeoutError) as error:
         print(f"book.py: {error}", file=sys.stderr)
         return 2

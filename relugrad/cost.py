@@ -16,8 +16,8 @@ import torch
 def apply_mask(U: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """G = U ⊙ M for a Boolean mask M, in one vectorised pass: the mask's bytes read as int8 (0 or 1), which PyTorch
     multiplies into a float tensor as fast as autograd's ReLU backward selects from A. (`U * mask` on the Boolean
-    tensor itself computes the same G, but converts each entry on the way: about three times slower on the CPUs
-    measured.)"""
+    tensor itself computes the same G, but converts each entry on the way, which is several times slower:
+    tests/benchmark_backward.py measures the three ways.)"""
     return U * mask.view(torch.int8)
 
 
@@ -120,6 +120,25 @@ def saved_tensors(layer, X: torch.Tensor, W: torch.Tensor) -> list[dict]:
 def extra_saved_bytes(layer, X: torch.Tensor, W: torch.Tensor) -> int:
     """Bytes kept alive only for backward: everything saved that is not an input (A, the mask, or the bits)."""
     return sum(entry["bytes"] for entry in saved_tensors(layer, X, W) if not entry["input"])
+
+
+def network_extra_saved_bytes(layer, X: torch.Tensor, weights: list[torch.Tensor]) -> int:
+    """As extra_saved_bytes, for a stack A_l = layer(A_{l-1}, W_l) with A_0 = X: every distinct storage saved for
+    backward that is not X or a weight. A storage that two operations save (autograd's ReLU output, which the next
+    matrix product saves as its input) counts once."""
+    saved = []
+
+    def pack(tensor):
+        saved.append(tensor)
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        A = X
+        for W in weights:
+            A = layer(A, W)
+    inputs = {t.untyped_storage().data_ptr() for t in (X, *weights)}
+    storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in saved}
+    return sum(size for pointer, size in storages.items() if pointer not in inputs)
 
 
 DATA = "backward_cost.json"

@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 from relugrad.cost import DATA, LAYERS, saved_tensors  # noqa: E402
 
 SIZES = [8, 16, 32, 64, 128, 256, 512, 1024, 2048]   # m = k = n
-SECONDS_PER_VARIANT = 1.5    # per size: repetitions until each variant has run about this long
-MIN_REPEATS, MAX_REPEATS = 7, 400
+SECONDS_PER_VARIANT = 3.0    # per size: repetitions until each variant has run about this long
+MIN_REPEATS, MAX_REPEATS = 15, 400
 TARGET_FROM = 256             # where the matrix products dominate: hand backward <= 1.0 x autograd's
 MEMORY_TARGET = 4             # autograd's extra saved bytes over the Boolean mask's
 
@@ -71,6 +71,32 @@ def time_forward(layer, X, W, device) -> float:
     return seconds
 
 
+MASK_PASS_SIZE = 1024
+
+
+def mask_passes(size: int, device: torch.device, dtype: torch.dtype) -> dict:
+    """Seconds for the one element-wise pass of each backward: autograd's ReLU backward (select U where A > 0) against
+    G = U * mask on the Boolean mask, and on the same bytes read as int8 (what relugrad.cost.apply_mask does)."""
+    generator = torch.Generator().manual_seed(size)
+    U, Z = (torch.randn(size, size, generator=generator, dtype=dtype).to(device) for _ in range(2))
+    A, mask = torch.relu(Z), Z > 0
+    passes = {"autograd's ReLU backward": lambda: torch.ops.aten.threshold_backward(U, A, 0),
+              "U * mask, Boolean": lambda: U * mask,
+              "U * mask, read as int8": lambda: U * mask.view(torch.int8)}
+    times = {name: [] for name in passes}
+    for _ in range(3):
+        for run in passes.values():
+            run()
+    for _ in range(200):
+        for name, run in passes.items():
+            synchronize(device)
+            start = time.perf_counter()
+            run()
+            synchronize(device)
+            times[name].append(time.perf_counter() - start)
+    return {"size": size, "seconds": {name: min(values) for name, values in times.items()}}
+
+
 def measure(size: int, device: torch.device, dtype: torch.dtype) -> dict:
     generator = torch.Generator().manual_seed(size)
     X, W, U = (torch.randn(size, size, generator=generator, dtype=dtype).to(device) for _ in range(3))
@@ -84,7 +110,7 @@ def measure(size: int, device: torch.device, dtype: torch.dtype) -> dict:
     runs["forward, autograd"] = lambda: time_forward(LAYERS["autograd"], X, W, device)
     for run in runs.values():                     # warm up: first calls allocate and pick kernels
         run(), run()
-    estimate = max(min(run() for _ in range(3)) for run in runs.values())
+    estimate = max(statistics.median(run() for _ in range(3)) for run in runs.values())
     repeats = int(min(MAX_REPEATS, max(MIN_REPEATS, SECONDS_PER_VARIANT / max(estimate, 1e-9))))
     times = {name: [] for name in runs}
     for _ in range(repeats):                      # interleaved: a disturbance hits every variant alike
@@ -141,12 +167,17 @@ def main() -> int:
     bits = min(row["extra_saved_bytes"]["autograd"] / row["extra_saved_bytes"]["hand, packed bits"] for row in rows)
     print(f"target: memory saved for the mask >= {MEMORY_TARGET} x smaller than autograd's: Boolean mask "
           f"{memory:.1f} x, packed bits {bits:.1f} x ({'met' if memory >= MEMORY_TARGET else 'NOT met'})")
+    passes = mask_passes(MASK_PASS_SIZE, device, dtype)
+    base = passes["seconds"]["autograd's ReLU backward"]
+    print(f"the mask pass at m = n = {MASK_PASS_SIZE}: " + ", ".join(
+        f"{name} {seconds * 1e6:.0f}µs ({seconds / base:.2f} x)" for name, seconds in passes["seconds"].items()))
     result = {
         "machine": machine(device), "device": device.type, "dtype": str(dtype).removeprefix("torch."),
         "torch": torch.__version__, "python": platform.python_version(),
         "date": datetime.date.today().isoformat(), "load_average_at_start": load,
+        "load_average_at_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         "statistic": "seconds: the best of the repetitions (variants interleaved); median_seconds beside it",
-        "rows": rows,
+        "rows": rows, "mask_pass": passes,
     }
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

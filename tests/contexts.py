@@ -387,16 +387,15 @@ class LayeredContext(Context):
         layers = range(1, self.depth + 1) if "\\ell" in statement else [None]
         found = []
         for layer in layers:
-            produced, ok = [], True
+            ok = True
 
             def substitute(match):
                 inner = match.group(1).strip("{} ").replace("\\ell", str(layer)).replace("L", str(self.depth))
                 number = eval(re.sub(r"\s+", "", inner), {"__builtins__": {}})   # digits, + and - only
-                produced.append(number)
                 return f"_{{{number}}}"
 
             text = self.SUBSCRIPT.sub(substitute, statement)
-            for symbol, number in re.findall(r"([A-Z])_\{(\d+)\}", text):
+            for symbol, number in re.findall(r"([A-Z])_\{(-?\d+)\}", text):
                 ok &= self.has(f"{symbol}_{number}")
             if ok:
                 found.append(text)
