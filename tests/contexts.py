@@ -405,7 +405,7 @@ class LayeredContext(Context):
 
 
 def layered(widths: tuple[int, ...], seed: int = 0, dead_unit: bool = False) -> LayeredContext:
-    """X (m × k) = A_0 and weights W_l of sizes widths[l] × widths[l + 1]; every Z_l has both signs. With
+    """X (m × k) = A_0 and weights W_l of sizes h_{l-1} × h_l, h_l = widths[l + 1]; every Z_l has both signs. With
     `dead_unit`, hidden unit 1 of layer 1 is inactive for every sample (its column of Z_1 is negative)."""
     m, depth = widths[0], len(widths) - 2
     generator = torch.Generator().manual_seed(seed)
@@ -435,7 +435,7 @@ def layered(widths: tuple[int, ...], seed: int = 0, dead_unit: bool = False) -> 
         definitions[f"G_{l}"] = _gradient_at(f"Z_{l}")
     definitions["E"] = lambda c: c.tensor(f"A_{depth}") - c.tensor("Y")
     definitions["f"] = lambda c: (c.tensor("E") ** 2).sum()
-    sizes = {"m": m, "k": widths[1], "n": widths[-1]}
+    sizes = {"m": m, "k": widths[1], "n": widths[-1], **{f"h_{l}": widths[l + 1] for l in range(depth + 1)}}
     if depth == 2:
         sizes["h"] = widths[2]
     return LayeredContext(sizes, {"X": X, **weights, "Y": Y}, definitions, depth=depth)

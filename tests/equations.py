@@ -521,7 +521,7 @@ class Evaluator:
         indices, start = self(sub)
         upper = None
         if sup is not None:
-            upper = self.scope.context.size(str(sup.children[0]))
+            upper = self.scope.context.size(re.sub(r"_\{?([0-9])\}?", r"_\1", str(sup.children[0])))   # m, h_2
         if start is not None and start != 1:
             raise NotEvaluable("a sum that does not start at 1")
         for index in indices:
