@@ -19,7 +19,7 @@ UNUSED_STYLES = ("sphinx-thebe.css", "katex-math.css")
 # Assets that load on every page but serve only some: (file names, does this page need them?).
 CONDITIONAL_ASSETS = [
     (("sphinx-design", "design-tabs.js"), lambda page, body: 'class="sd-' in body),
-    (("togglebutton",), lambda page, body: "toggle" in body),
+    (("togglebutton",), lambda page, body: "toggle" in body or "dropdown" in body),   # an exercise's solution
     (("mystnb.",), lambda page, body: 'class="cell' in body),
     (("pygments.css", "clipboard.min.js", "copybutton"), lambda page, body: 'class="highlight' in body),
     # Sphinx's search scripts (sphinx_highlight marks the search words on a page opened from the results).
@@ -63,6 +63,11 @@ def _fonts_digest(fonts) -> str:
     return hashlib.sha256(b"".join(font.read_bytes() for font in fonts)).hexdigest()
 
 
+def icon_code_points(stylesheet: str) -> list[str]:
+    """The icon-font code points a stylesheet draws with `content: "\\f303"` (hexadecimal, as written)."""
+    return re.findall(r'content:\s*"\\(f[0-9a-f]{3}|e[0-9a-f]{3})"', stylesheet)
+
+
 def _subset_icon_fonts(app, exception):
     """Cut the icon fonts (156 kB for the solid set alone) down to the glyphs the site's pages and scripts use.
 
@@ -87,7 +92,11 @@ def _subset_icon_fonts(app, exception):
     used = set()
     for path in list(out.rglob("*.html")) + list((static / "scripts").glob("*.js")):
         used.update(re.findall(r"\bfa-[a-z0-9-]+", path.read_text(errors="ignore")))
-    unicodes = sorted({codepoints[name] for name in used if name in codepoints})
+    unicodes = {codepoints[name] for name in used if name in codepoints}
+    # Extensions' own stylesheets draw icons by code point, not by class (sphinx-exercise's pencil: "\f303").
+    for path in static.glob("*.css"):
+        unicodes.update(int(code, 16) for code in icon_code_points(path.read_text(errors="ignore")))
+    unicodes = sorted(unicodes)
     if last.get("unicodes") == unicodes and last.get("fonts") == _fonts_digest(fonts):
         return
     from fontTools import subset  # matplotlib's dependency; woff2 output needs brotli

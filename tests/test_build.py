@@ -142,3 +142,26 @@ def test_no_page_references_another_host_for_assets(html_root):
     for path in pages(html_root):
         text = path.read_text()
         assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', text), path
+
+
+def test_every_icon_a_stylesheet_draws_is_in_the_icon_font(html_root):
+    """Extensions draw icons by code point (sphinx-exercise's pencil, "\\f303"), not by class; the icon font, cut
+    down to the glyphs the site uses, must keep those too, or the reader sees an empty box."""
+    import sys
+    from fontTools.ttLib import TTFont
+    sys.path.insert(0, str(ROOT / "_ext"))
+    from light_pages import icon_code_points
+    drawn = {int(code, 16) for path in (html_root / "_static").glob("*.css")
+             for code in icon_code_points(path.read_text())}
+    assert drawn, "no stylesheet draws an icon by code point: is sphinx-exercise's stylesheet still there?"
+    glyphs = set(TTFont(html_root / "_static" / "vendor" / "fontawesome" / "webfonts" / "fa-solid-900.woff2")
+                 .getBestCmap())
+    assert drawn <= glyphs, [hex(code) for code in sorted(drawn - glyphs)]
+
+
+def test_pages_with_dropdowns_load_the_script_that_folds_them(html_root):
+    """An exercise's solution is a dropdown: without the toggle script it shows open, answer and all."""
+    folding = [path for path in pages(html_root) if 'class="solution dropdown' in path.read_text()]
+    assert folding, "no page has a solution dropdown"
+    for path in folding:
+        assert "togglebutton.js" in path.read_text(), path
