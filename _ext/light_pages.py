@@ -20,6 +20,7 @@ UNUSED_STYLES = ("sphinx-thebe.css", "katex-math.css")
 CONDITIONAL_ASSETS = [
     (("sphinx-design", "design-tabs.js"), lambda page, body: 'class="sd-' in body),
     (("togglebutton",), lambda page, body: "toggle" in body or "dropdown" in body),   # an exercise's solution
+    (("exercise.css",), lambda page, body: 'class="exercise' in body or 'class="solution' in body),
     (("mystnb.",), lambda page, body: 'class="cell' in body),
     (("pygments.css", "clipboard.min.js", "copybutton"), lambda page, body: 'class="highlight' in body),
     # Sphinx's search scripts (sphinx_highlight marks the search words on a page opened from the results).
