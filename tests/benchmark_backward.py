@@ -94,7 +94,10 @@ def mask_passes(size: int, device: torch.device, dtype: torch.dtype) -> dict:
             run()
             synchronize(device)
             times[name].append(time.perf_counter() - start)
-    return {"size": size, "seconds": {name: min(values) for name, values in times.items()}}
+    base = times["autograd's ReLU backward"]
+    return {"size": size, "seconds": {name: min(values) for name, values in times.items()},
+            "paired_ratios": {name: statistics.median(a / b for a, b in zip(values, base))
+                              for name, values in times.items()}}
 
 
 def measure(size: int, device: torch.device, dtype: torch.dtype) -> dict:
@@ -118,9 +121,22 @@ def measure(size: int, device: torch.device, dtype: torch.dtype) -> dict:
             times[name].append(run())
     saved = {name: sum(entry["bytes"] for entry in saved_tensors(layer, X, W) if not entry["input"])
              for name, layer in LAYERS.items()}
+    # A ratio from times measured one right after the other, in the same round: a burst of load from elsewhere on
+    # a shared machine slows both; the median over the rounds then ignores the rounds that were hit unevenly.
+    pairs = {name: "backward, autograd" for name in runs if name.startswith("backward, ")}
+    pairs.update({name: "backward without dX, autograd" for name in runs if name.startswith("backward without")})
+    pairs["backward, autograd over forward"] = None
+    ratios = {}
+    for name, reference in pairs.items():
+        if reference is None:
+            numerator, denominator = times["backward, autograd"], times["forward, autograd"]
+        else:
+            numerator, denominator = times[name], times[reference]
+        ratios[name] = statistics.median(a / b for a, b in zip(numerator, denominator))
     return {"size": size, "repeats": repeats,
             "seconds": {name: min(values) for name, values in times.items()},
             "median_seconds": {name: statistics.median(values) for name, values in times.items()},
+            "paired_ratios": ratios,
             "extra_saved_bytes": saved}
 
 
@@ -145,21 +161,21 @@ def main() -> int:
     for size in args.sizes:
         row = measure(size, device, dtype)
         rows.append(row)
-        s, saved = row["seconds"], row["extra_saved_bytes"]
-        auto = s["backward, autograd"]
-        print(f"{size:6d} {row['repeats']:5d} {s['forward, autograd'] * 1e6:8.0f}µs {auto * 1e6:8.0f}µs "
-              f"{auto / s['forward, autograd']:8.2f} "
-              f"{s['backward, hand, Boolean mask'] * 1e6:10.0f}µs {s['backward, hand, Boolean mask'] / auto:6.3f} "
-              f"{s['backward, hand, packed bits'] * 1e6:10.0f}µs {s['backward, hand, packed bits'] / auto:6.3f} "
+        s, r, saved = row["seconds"], row["paired_ratios"], row["extra_saved_bytes"]
+        print(f"{size:6d} {row['repeats']:5d} {s['forward, autograd'] * 1e6:8.0f}µs "
+              f"{s['backward, autograd'] * 1e6:8.0f}µs {r['backward, autograd over forward']:8.2f} "
+              f"{s['backward, hand, Boolean mask'] * 1e6:10.0f}µs {r['backward, hand, Boolean mask']:6.3f} "
+              f"{s['backward, hand, packed bits'] * 1e6:10.0f}µs {r['backward, hand, packed bits']:6.3f} "
               f"{s['backward without dX, autograd'] * 1e6:10.0f}µs "
               f"{s['backward without dX, hand, Boolean mask'] * 1e6:8.0f}µs "
-              f"{s['backward without dX, hand, Boolean mask'] / s['backward without dX, autograd']:6.3f} "
+              f"{r['backward without dX, hand, Boolean mask']:6.3f} "
               f"{saved['autograd']:10,d} {saved['hand, Boolean mask']:9,d} {saved['hand, packed bits']:9,d}",
               flush=True)
+    print("times: the best of the repetitions; ratios: the median over the repetitions of two times measured one "
+          "right after the other")
     large = [row for row in rows if row["size"] >= TARGET_FROM]
     if large:
-        worst = max(row["seconds"]["backward, hand, Boolean mask"] / row["seconds"]["backward, autograd"]
-                    for row in large)
+        worst = max(row["paired_ratios"]["backward, hand, Boolean mask"] for row in large)
         print(f"target: hand backward (Boolean mask) <= 1.0 x autograd's for m, k, n >= {TARGET_FROM}: "
               f"worst ratio {worst:.3f} ({'met' if worst <= 1.0 else 'NOT met'})")
     memory = min(row["extra_saved_bytes"]["autograd"] / row["extra_saved_bytes"]["hand, Boolean mask"]
@@ -168,15 +184,17 @@ def main() -> int:
     print(f"target: memory saved for the mask >= {MEMORY_TARGET} x smaller than autograd's: Boolean mask "
           f"{memory:.1f} x, packed bits {bits:.1f} x ({'met' if memory >= MEMORY_TARGET else 'NOT met'})")
     passes = mask_passes(MASK_PASS_SIZE, device, dtype)
-    base = passes["seconds"]["autograd's ReLU backward"]
     print(f"the mask pass at m = n = {MASK_PASS_SIZE}: " + ", ".join(
-        f"{name} {seconds * 1e6:.0f}µs ({seconds / base:.2f} x)" for name, seconds in passes["seconds"].items()))
+        f"{name} {seconds * 1e6:.0f}µs ({passes['paired_ratios'][name]:.2f} x)"
+        for name, seconds in passes["seconds"].items()))
     result = {
         "machine": machine(device), "device": device.type, "dtype": str(dtype).removeprefix("torch."),
         "torch": torch.__version__, "python": platform.python_version(),
         "date": datetime.date.today().isoformat(), "load_average_at_start": load,
         "load_average_at_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-        "statistic": "seconds: the best of the repetitions (variants interleaved); median_seconds beside it",
+        "statistic": "seconds: the best of the repetitions (variants interleaved), median_seconds beside it; "
+                     "paired_ratios: the median over the repetitions of a variant's time over its reference's in "
+                     "the same repetition",
         "rows": rows, "mask_pass": passes,
     }
     if args.output:
