@@ -104,17 +104,25 @@ def _subset_icon_fonts(app, exception):
     stamp.write_text(json.dumps({"unicodes": unicodes, "fonts": _fonts_digest(fonts)}))
 
 
+def _is_palette_png(path: Path) -> bool:
+    """A PNG's colour type is byte 25 of the file (in its IHDR chunk); 3 is a palette."""
+    with open(path, "rb") as file:
+        header = file.read(26)
+    return len(header) == 26 and header[25] == 3
+
+
 def _palette_images(app, exception):
     """Figures as 256-colour PNGs: a third of the bytes, and plots (solid backgrounds, a few colours, one colour map)
     look the same. Each is converted once: one that is already a palette image is left alone."""
     if exception is not None or app.builder.format != "html":
         return
+    pending = [path for path in sorted((Path(app.outdir) / "_images").glob("*.png")) if not _is_palette_png(path)]
+    if not pending:
+        return
     from PIL import Image  # matplotlib's dependency
 
-    for path in sorted((Path(app.outdir) / "_images").glob("*.png")):
+    for path in pending:
         with Image.open(path) as image:
-            if image.mode == "P":
-                continue
             dpi = image.info.get("dpi")
             palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
                                                     dither=Image.Dither.NONE)
