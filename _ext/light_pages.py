@@ -87,7 +87,11 @@ def _subset_icon_fonts(app, exception):
     used = set()
     for path in list(out.rglob("*.html")) + list((static / "scripts").glob("*.js")):
         used.update(re.findall(r"\bfa-[a-z0-9-]+", path.read_text(errors="ignore")))
-    unicodes = sorted({codepoints[name] for name in used if name in codepoints})
+    # The theme also draws icons from CSS alone (admonition titles: a lightbulb, a warning triangle, ...), through
+    # custom properties such as --pst-icon-lightbulb: keep every glyph those name.
+    css_icons = {int(code, 16) for code in re.findall(r'--pst-icon-[a-z-]+:"\\([ef][0-9a-f]{3})"', stylesheet)}
+    css_icons |= {ord(glyph) for glyph in re.findall(r'--pst-icon-[a-z-]+:"([\ue000-\uf8ff])"', stylesheet)}
+    unicodes = sorted({codepoints[name] for name in used if name in codepoints} | css_icons)
     if last.get("unicodes") == unicodes and last.get("fonts") == _fonts_digest(fonts):
         return
     from fontTools import subset  # matplotlib's dependency; woff2 output needs brotli

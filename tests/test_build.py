@@ -142,3 +142,19 @@ def test_no_page_references_another_host_for_assets(html_root):
     for path in pages(html_root):
         text = path.read_text()
         assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', text), path
+
+
+def test_every_icon_the_theme_draws_is_in_the_trimmed_font(html_root):
+    """The icon font is cut down to the glyphs in use: an icon the theme draws from CSS alone (an admonition's
+    lightbulb or warning triangle) must survive the cut, or it shows as an empty box."""
+    from fontTools.ttLib import TTFont
+
+    static = html_root / "_static"
+    css = (static / "styles" / "pydata-sphinx-theme.css").read_text()
+    wanted = {ord(glyph) for glyph in re.findall(r'--pst-icon-[a-z-]+:"([\ue000-\uf8ff])"', css)}
+    wanted |= {int(code, 16) for code in re.findall(r'--pst-icon-[a-z-]+:"\\([ef][0-9a-f]{3})"', css)}
+    assert {0xF0EB, 0xF071} <= wanted   # the tip's lightbulb and the warning's triangle
+    glyphs = set()
+    for font in (static / "vendor" / "fontawesome" / "webfonts").glob("*.woff2"):
+        glyphs |= set(TTFont(font).getBestCmap())
+    assert not wanted - glyphs, sorted(hex(c) for c in wanted - glyphs)

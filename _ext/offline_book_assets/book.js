@@ -67,3 +67,11 @@ document.addEventListener("click", function (event) {
   button.blur = function () {};
   setTimeout(function () { delete button.blur; }, 0);
 }, true);
+
+// The notebook download is a file to save, not a page of JSON to open in a new tab.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("a.download-source-button[href$='.ipynb']").forEach(function (link) {
+    link.setAttribute("download", link.getAttribute("href").split("/").pop());
+    link.removeAttribute("target");
+  });
+});
