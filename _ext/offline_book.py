@@ -14,6 +14,7 @@ MODULES = (
     "figure_links",     # each image links to its full-size file (a tap on a phone opens it)
     "book_pdf",         # the whole book as one PDF, printed offline by Chromium, linked from every page
     "colab_setup",      # each notebook's Colab set-up cell, written from the repository named in _config.yml
+    "worksheets",       # the students' worksheets, written from their solution versions in worksheets/
     "notebook_downloads",  # a notebook page's download gives the executed notebook, with links that work alone
     "licence",          # the licences and how to cite, in every page's footer
 )
