@@ -93,6 +93,7 @@ HANDOUT_SCRIPT = """([sections, footer]) => {
 }"""
 HANDOUT_STYLE = """
 html.book-handout { font-size: 13px; }
+html.book-handout .onlyprint, html.book-handout .eqno { display: none !important; }
 html.book-handout .bd-article h1 { font-size: 1.7rem; margin: 0 0 0.4rem; }
 html.book-handout .bd-article h2 { font-size: 1.2rem; margin: 0.7rem 0 0.3rem; }
 html.book-handout .bd-article p, html.book-handout .bd-article li { margin: 0.2rem 0; }
@@ -181,8 +182,8 @@ def _build_teaching_material(app, exception):
     if all(t.exists() for t in targets) and stamp_handout.exists() and stamp_handout.read_text() == handout_digest:
         logger.info("handout: up to date")
         return
-    footer = (f"{app.config.project}, {app.config.html_theme_options.get('repository_url', '')}. The authors of this "
-              f"book; text and figures CC BY 4.0, code MIT.")
+    footer = (f"{app.config.html_title}, {app.config.html_theme_options.get('repository_url', '')}. "
+              f"{app.config.author}; text and figures CC BY 4.0, code MIT.")
     pages = print_handouts(page_file, targets, footer)
     for target, count in pages.items():
         if count != 1:
