@@ -111,6 +111,7 @@ def print_pages(urls: list[str]) -> list[bytes]:
                     document.querySelectorAll("a[href]").forEach(a => {
                         if (a.protocol === "file:") a.removeAttribute("href");
                     });
+                    if (window.bookSolutionsToEnd) window.bookSolutionsToEnd();
                     if (window.bookFitForPrint) window.bookFitForPrint();
                 }""")
                 printed.append(page.pdf(**PAPER, print_background=True, prefer_css_page_size=False))

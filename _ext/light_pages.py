@@ -19,7 +19,8 @@ UNUSED_STYLES = ("sphinx-thebe.css", "katex-math.css")
 # Assets that load on every page but serve only some: (file names, does this page need them?).
 CONDITIONAL_ASSETS = [
     (("sphinx-design", "design-tabs.js"), lambda page, body: 'class="sd-' in body),
-    (("togglebutton",), lambda page, body: "toggle" in body),
+    (("togglebutton",), lambda page, body: "toggle" in body or re.search(r'class="[^"]*\bdropdown\b', body)),
+    (("exercise.css",), lambda page, body: 'class="exercise' in body or 'class="solution' in body),
     (("mystnb.",), lambda page, body: 'class="cell' in body),
     (("pygments.css", "clipboard.min.js", "copybutton"), lambda page, body: 'class="highlight' in body),
     # Sphinx's search scripts (sphinx_highlight marks the search words on a page opened from the results).
@@ -84,7 +85,11 @@ def _subset_icon_fonts(app, exception):
     for selectors, code in re.findall(r'([^{}]+)\{content:"\\(f[0-9a-f]{3}|e[0-9a-f]{3})"\}', stylesheet):
         for name in re.findall(r"\.(fa-[a-z0-9-]+):before", selectors):
             codepoints[name] = int(code, 16)
-    used = set()
+    # Icons drawn by a stylesheet's content (sphinx-exercise's title icon, the book's objectives and recap boxes).
+    for css in sorted(static.glob("*.css")) + sorted((static / "katex").glob("*.css")):
+        unicodes_in_css = re.findall(r'content:\s*"\\(f[0-9a-f]{3}|e[0-9a-f]{3})"', css.read_text(errors="ignore"))
+        codepoints.update({f"css:{code}": int(code, 16) for code in unicodes_in_css})
+    used = {name for name in codepoints if name.startswith("css:")}
     for path in list(out.rglob("*.html")) + list((static / "scripts").glob("*.js")):
         used.update(re.findall(r"\bfa-[a-z0-9-]+", path.read_text(errors="ignore")))
     # The theme also draws icons from CSS alone (admonition titles: a lightbulb, a warning triangle, ...), through

@@ -29,11 +29,12 @@ MATH_READY = """() => {
 
 
 def site_pages(html_root: Path) -> list[str]:
-    """Every HTML page of the site, relative to its root, except Jupyter Book's index.html redirect."""
+    """Every HTML page of the site, relative to its root, except Jupyter Book's index.html redirect and the slides
+    (a reveal.js deck, tested by tests/test_slides.py)."""
     pages = []
     for path in sorted(html_root.rglob("*.html")):
         relative = path.relative_to(html_root).as_posix()
-        if relative.startswith(("_static/", "_sources/", "_images/")) or relative == "index.html":
+        if relative.startswith(("_static/", "_sources/", "_images/", "slides/")) or relative == "index.html":
             continue
         pages.append(relative)
     return pages

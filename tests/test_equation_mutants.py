@@ -49,6 +49,10 @@ EQUIVALENT = {
      r"X^\top (-2E \odot M) = \begin{bmatrix} 0 \end{bmatrix}"): "M = 0 in this example: any factor gives 0",
     ("chapters/relu_at_zero.md:eq-counter-formulas", "factor 2 changed to 3",
      r"X^\top (3E \odot M) = \begin{bmatrix} 0 \end{bmatrix}"): "M = 0 in this example: any factor gives 0",
+    ("chapters/worked_example.md:eq-example3-shapes", "flipped sign of a factor 2",
+     r"X^\top (-2E) \in \mathbb{R}^{3 \times 4}."): "a claim about a shape: a scalar factor keeps the shape",
+    ("chapters/worked_example.md:eq-example3-shapes", "factor 2 changed to 3",
+     r"X^\top (3E) \in \mathbb{R}^{3 \times 4}."): "a claim about a shape: a scalar factor keeps the shape",
 }
 
 
