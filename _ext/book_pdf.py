@@ -90,6 +90,21 @@ def _digest(out: Path, pages: list[Path]) -> str:
     return sha.hexdigest()
 
 
+def without_dates(data: bytes) -> bytes:
+    """A PDF from Chromium with its creation and modification dates taken out, so that two builds of the same
+    sources give the same file (what a PDF's content depends on is the sources, not the clock)."""
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    writer = pypdf.PdfWriter(clone_from=reader)
+    info = {key: value for key, value in (reader.metadata or {}).items() if key not in ("/CreationDate", "/ModDate")}
+    writer.metadata = None
+    writer.add_metadata(info)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def print_pages(urls: list[str]) -> list[bytes]:
     """Print each page (a file:// URL) with the site's print style; every request to another host is refused."""
     from playwright.sync_api import sync_playwright

@@ -70,8 +70,9 @@ def print_slides(index: Path, target: Path) -> int:
             page.goto(index.as_uri() + "?print-pdf", wait_until="load")
             page.wait_for_selector(".reveal .pdf-page", state="attached", timeout=30_000)
             page.evaluate("document.fonts.ready")
-            target.write_bytes(page.pdf(width="1280px", height="720px", print_background=True,
-                                        margin={"top": "0", "bottom": "0", "left": "0", "right": "0"}))
+            data = page.pdf(width="1280px", height="720px", print_background=True,
+                            margin={"top": "0", "bottom": "0", "left": "0", "right": "0"})
+            target.write_bytes(book_pdf.without_dates(data))
             return page.locator(".reveal .pdf-page").count()
         finally:
             browser.close()
@@ -140,7 +141,7 @@ def print_handouts(page_file: Path, targets: dict[Path, str], footer: str) -> di
                     scale = max(0.1, min(scale - 0.02, height_px / height))
                 data = page.pdf(format=paper, scale=scale, print_background=True,
                                 margin={side: f"{MARGIN_MM}mm" for side in ("top", "bottom", "left", "right")})
-                target.write_bytes(data)
+                target.write_bytes(book_pdf.without_dates(data))
                 pages[target] = len(pypdf.PdfReader(io.BytesIO(data)).pages)
                 context.close()
         finally:
@@ -152,6 +153,8 @@ def _build_teaching_material(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     srcdir, outdir = Path(app.srcdir), Path(app.outdir)
+    if not (srcdir / SLIDES_DIR / "conf.py").exists() or HANDOUT_PAGE not in app.env.found_docs:
+        return   # a book without the slides' project or the summary card (a scratch book in the tests)
     stamp = Path(app.doctreedir) / "slides.sha256"
     digest = _digest(_slide_inputs(srcdir, outdir))
     index = outdir / SLIDES_DIR / "index.html"
