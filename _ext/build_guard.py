@@ -15,6 +15,7 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 MARKER = "incomplete-build"
 SITE_PAGES = {"genindex", "search", "index"}   # pages Sphinx or Jupyter Book add beside the documents
+MADE_BESIDE = ("slides",)   # folders of pages that the book's build makes beside the documents (slides.py)
 
 
 def _take_lock(app, config):
@@ -48,7 +49,7 @@ def _remove_stale_pages(app):
     documents = set(app.env.found_docs) | SITE_PAGES
     for page in out.rglob("*.html"):
         relative = page.relative_to(out)
-        if relative.parts[0].startswith("_"):
+        if relative.parts[0].startswith("_") or relative.parts[0] in MADE_BESIDE:
             continue
         if relative.with_suffix("").as_posix() not in documents:
             logger.info(f"removing {relative}: it is not a page of the book")

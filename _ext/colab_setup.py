@@ -97,6 +97,13 @@ def setup_cell_index(notebook: dict) -> int | None:
     return first_code if source.startswith(FIRST_LINE) or LEGACY_MARKER in source else None
 
 
+def _hidden(metadata: dict) -> dict:
+    """The set-up cell is plumbing for Colab: the book's page leaves it out (myst-nb's "remove-cell" tag); Jupyter
+    and Colab still show and run it."""
+    tags = list(metadata.get("tags", []))
+    return {**metadata, "tags": tags if "remove-cell" in tags else tags + ["remove-cell"]}
+
+
 def with_setup_cell(notebook: dict, url: str, branch: str, path_to_book: str = "") -> dict:
     """The notebook with its set-up cell as the configuration wants it (inserted before the first code cell if
     missing, removed if nothing is missing); the other cells are the same objects, untouched."""
@@ -106,11 +113,11 @@ def with_setup_cell(notebook: dict, url: str, branch: str, path_to_book: str = "
     if index is not None and not wanted:
         del cells[index]
     elif index is not None:
-        cells[index] = {**cells[index], "source": _lines(wanted)}
+        cells[index] = {**cells[index], "source": _lines(wanted), "metadata": _hidden(cells[index]["metadata"])}
     elif wanted:
         first_code = next((i for i, cell in enumerate(cells) if cell["cell_type"] == "code"), len(cells))
-        cell = {"cell_type": "code", "execution_count": None, "id": "colab-setup", "metadata": {}, "outputs": [],
-                "source": _lines(wanted)}
+        cell = {"cell_type": "code", "execution_count": None, "id": "colab-setup", "metadata": _hidden({}),
+                "outputs": [], "source": _lines(wanted)}
         cells.insert(first_code, cell)
     return {**notebook, "cells": cells}
 

@@ -19,7 +19,7 @@ UNUSED_STYLES = ("sphinx-thebe.css", "katex-math.css")
 # Assets that load on every page but serve only some: (file names, does this page need them?).
 CONDITIONAL_ASSETS = [
     (("sphinx-design", "design-tabs.js"), lambda page, body: 'class="sd-' in body),
-    (("togglebutton",), lambda page, body: "toggle" in body or "dropdown" in body),   # an exercise's solution
+    (("togglebutton",), lambda page, body: "toggle" in body or re.search(r'class="[^"]*\bdropdown\b', body)),
     (("exercise.css",), lambda page, body: 'class="exercise' in body or 'class="solution' in body),
     (("mystnb.",), lambda page, body: 'class="cell' in body),
     (("pygments.css", "clipboard.min.js", "copybutton"), lambda page, body: 'class="highlight' in body),
@@ -64,9 +64,16 @@ def _fonts_digest(fonts) -> str:
     return hashlib.sha256(b"".join(font.read_bytes() for font in fonts)).hexdigest()
 
 
-def icon_code_points(stylesheet: str) -> list[str]:
-    """The icon-font code points a stylesheet draws with `content: "\\f303"` (hexadecimal, as written)."""
-    return re.findall(r'content:\s*"\\(f[0-9a-f]{3}|e[0-9a-f]{3})"', stylesheet)
+def _trim_icon_rules(target: Path, stylesheet: str, used: set[str]) -> None:
+    """The theme's stylesheet names a glyph for each of Font Awesome's 1,881 icons (92 kB of its 397 kB): keep the
+    rules of the icons the site uses, and everything else as it is."""
+    def keep(match):
+        names = re.findall(r"\.(fa-[a-z0-9-]+):before", match.group(1))
+        return match.group(0) if any(name in used for name in names) else ""
+
+    trimmed = re.sub(r'(?<=})((?:\.fa-[a-z0-9-]+:before,?)+)\{content:"[^"]*"\}', keep, stylesheet)
+    if not target.exists() or target.read_text() != trimmed:
+        target.write_text(trimmed)
 
 
 def _subset_icon_fonts(app, exception):
@@ -85,25 +92,30 @@ def _subset_icon_fonts(app, exception):
     last = json.loads(stamp.read_text()) if stamp.exists() else {}
     if not getattr(app, "_book_pages_written", 0) and last.get("fonts") == _fonts_digest(fonts):
         return
-    stylesheet = (static / "styles" / "pydata-sphinx-theme.css").read_text()
+    theme_static = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static"
+    stylesheet = (theme_static / "styles" / "pydata-sphinx-theme.css").read_text()   # the original, never trimmed
     codepoints = {}
     for selectors, code in re.findall(r'([^{}]+)\{content:"\\(f[0-9a-f]{3}|e[0-9a-f]{3})"\}', stylesheet):
         for name in re.findall(r"\.(fa-[a-z0-9-]+):before", selectors):
             codepoints[name] = int(code, 16)
-    used = set()
+    # Icons drawn by a stylesheet's content (sphinx-exercise's title icon, the book's objectives and recap boxes).
+    for css in sorted(static.glob("*.css")) + sorted((static / "katex").glob("*.css")):
+        unicodes_in_css = re.findall(r'content:\s*"\\(f[0-9a-f]{3}|e[0-9a-f]{3})"', css.read_text(errors="ignore"))
+        codepoints.update({f"css:{code}": int(code, 16) for code in unicodes_in_css})
+    used = {name for name in codepoints if name.startswith("css:")}
     for path in list(out.rglob("*.html")) + list((static / "scripts").glob("*.js")):
         used.update(re.findall(r"\bfa-[a-z0-9-]+", path.read_text(errors="ignore")))
-    unicodes = {codepoints[name] for name in used if name in codepoints}
-    # Extensions' own stylesheets draw icons by code point, not by class (sphinx-exercise's pencil: "\f303").
-    for path in static.glob("*.css"):
-        unicodes.update(int(code, 16) for code in icon_code_points(path.read_text(errors="ignore")))
-    unicodes = sorted(unicodes)
+    # The theme also draws icons from CSS alone (admonition titles: a lightbulb, a warning triangle, ...), through
+    # custom properties such as --pst-icon-lightbulb: keep every glyph those name.
+    css_icons = {int(code, 16) for code in re.findall(r'--pst-icon-[a-z-]+:"\\([ef][0-9a-f]{3})"', stylesheet)}
+    css_icons |= {ord(glyph) for glyph in re.findall(r'--pst-icon-[a-z-]+:"([\ue000-\uf8ff])"', stylesheet)}
+    unicodes = sorted({codepoints[name] for name in used if name in codepoints} | css_icons)
+    _trim_icon_rules(static / "styles" / "pydata-sphinx-theme.css", stylesheet, used)
     if last.get("unicodes") == unicodes and last.get("fonts") == _fonts_digest(fonts):
         return
     from fontTools import subset  # matplotlib's dependency; woff2 output needs brotli
 
-    originals = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static" / "vendor" \
-        / "fontawesome" / "webfonts"
+    originals = theme_static / "vendor" / "fontawesome" / "webfonts"
     options = subset.Options(flavor="woff2", layout_features=["*"], notdef_outline=True)
     for font in fonts:
         subsetter = subset.Subsetter(options)
@@ -114,17 +126,25 @@ def _subset_icon_fonts(app, exception):
     stamp.write_text(json.dumps({"unicodes": unicodes, "fonts": _fonts_digest(fonts)}))
 
 
+def _is_palette_png(path: Path) -> bool:
+    """A PNG's colour type is byte 25 of the file (in its IHDR chunk); 3 is a palette."""
+    with open(path, "rb") as file:
+        header = file.read(26)
+    return len(header) == 26 and header[25] == 3
+
+
 def _palette_images(app, exception):
     """Figures as 256-colour PNGs: a third of the bytes, and plots (solid backgrounds, a few colours, one colour map)
     look the same. Each is converted once: one that is already a palette image is left alone."""
     if exception is not None or app.builder.format != "html":
         return
+    pending = [path for path in sorted((Path(app.outdir) / "_images").glob("*.png")) if not _is_palette_png(path)]
+    if not pending:
+        return
     from PIL import Image  # matplotlib's dependency
 
-    for path in sorted((Path(app.outdir) / "_images").glob("*.png")):
+    for path in pending:
         with Image.open(path) as image:
-            if image.mode == "P":
-                continue
             dpi = image.info.get("dpi")
             palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
                                                     dither=Image.Dither.NONE)

@@ -68,13 +68,18 @@ def _notebook_docnames(env) -> list[str]:
 
 
 def _describe_button(app, pagename, templatename, context, doctree):
-    """The theme's download button says "source file"; on a notebook page it now gives the executed notebook."""
-    if context.get("page_source_suffix") != ".ipynb":
-        return
+    """The theme's download button says "source file"; on a notebook page it now gives the executed notebook. On a
+    chapter it would give the MyST source, whose quoted numbers are glue roles, not numbers: readers get the page's
+    PDF (print) and the whole book's instead."""
+    notebook = context.get("page_source_suffix") == ".ipynb"
     for group in context.get("header_buttons", []):
-        for button in group.get("buttons", []):
+        buttons = group.get("buttons", [])
+        for button in list(buttons):
             if button.get("label") == "download-source-button":
-                button["tooltip"] = TOOLTIP
+                if notebook:
+                    button["tooltip"] = TOOLTIP
+                else:
+                    buttons.remove(button)
 
 
 def _write_downloads(app, exception):

@@ -108,8 +108,24 @@ def _write_executed_copy(app, doctree):
         _, executed = get_cache(str(_cache_dir(app))).merge_match_into_notebook(nbformat.read(path, as_version=4))
     except KeyError:
         return   # not in the cache: myst-nb executed it in place, and its copy has the outputs
+    for cell in executed.cells:
+        if cell.cell_type == "code":
+            cell.outputs = merged_streams(cell.outputs)
     target = Path(env.mystnb_config.output_folder).joinpath(*env.docname.split("/")).with_suffix(".ipynb")
     target.write_text(nbformat.writes(executed), encoding="utf-8")
+
+
+def merged_streams(outputs: list) -> list:
+    """Consecutive outputs of one stream joined into one, as the pages show them: how the kernel split a cell's
+    printing into messages depends on timing, and the downloaded notebook must be the same in every build."""
+    merged = []
+    for output in outputs:
+        if (output.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                and merged[-1].get("name") == output.get("name")):
+            merged[-1]["text"] = merged[-1]["text"] + output["text"]
+        else:
+            merged.append(output)
+    return merged
 
 
 def setup(app):

@@ -10,10 +10,14 @@ MODULES = (
     "light_pages",      # only the scripts, styles and icon glyphs a page uses; figures as palette PNGs
     "theme_fixes",      # template and script fixes for accessibility and small screens
     "derivation",       # multi-step derivations with prose explanations, numbered like equations
+    "exercises",        # exercises and hidden solutions: valid ids, toggles loaded where used, solutions on paper
     "figure_links",     # each image links to its full-size file (a tap on a phone opens it)
     "book_pdf",         # the whole book as one PDF, printed offline by Chromium, linked from every page
+    "slides",           # the lecture slides (reveal.js, offline) and their PDF, and the one-page handout
     "colab_setup",      # each notebook's Colab set-up cell, written from the repository named in _config.yml
+    "worksheets",       # the students' worksheets, written from their solution versions in worksheets/
     "notebook_downloads",  # a notebook page's download gives the executed notebook, with links that work alone
+    "licence",          # the licences and how to cite, in every page's footer
 )
 
 

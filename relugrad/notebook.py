@@ -27,3 +27,30 @@ def agreement(error: float) -> str:
     if not error >= 0:
         raise ValueError(f"a relative error is a number >= 0, got {error!r}")
     return "bit for bit" if error == 0 else f"to a relative error of {error:.1e}"
+
+
+SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def readable(value: float, digits: int = 2) -> str:
+    """A number as the prose writes it: `digits` significant digits, with a power of ten only when it is very small
+    or very large ("0.065", "1.1 × 10¹²", "10⁻⁵"), and exactly 0 as "0"."""
+    import math
+
+    value = float(value)
+    if value == 0:
+        return "0"
+    if not math.isfinite(value):
+        raise ValueError(f"cannot write {value} in prose")
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:.{digits}g}"
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = round(value / 10 ** exponent, digits - 1)
+    if abs(mantissa) >= 10:   # rounding carried into the next power of ten
+        mantissa, exponent = mantissa / 10, exponent + 1
+    power = f"10{str(exponent).translate(SUPERSCRIPTS)}"
+    if mantissa == 1:
+        return power
+    if mantissa == -1:
+        return f"−{power}"
+    return f"{mantissa:.{digits - 1}f} × {power}".replace("-", "−")

@@ -8,6 +8,7 @@ import contextlib
 import functools
 import http.server
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,11 +30,12 @@ MATH_READY = """() => {
 
 
 def site_pages(html_root: Path) -> list[str]:
-    """Every HTML page of the site, relative to its root, except Jupyter Book's index.html redirect."""
+    """Every HTML page of the site, relative to its root, except Jupyter Book's index.html redirect and the slides
+    (a reveal.js deck, tested by tests/test_slides.py)."""
     pages = []
     for path in sorted(html_root.rglob("*.html")):
         relative = path.relative_to(html_root).as_posix()
-        if relative.startswith(("_static/", "_sources/", "_images/")) or relative == "index.html":
+        if relative.startswith(("_static/", "_sources/", "_images/", "slides/")) or relative == "index.html":
             continue
         pages.append(relative)
     return pages
@@ -68,6 +70,31 @@ def chromium():
             browser.close()
 
 
+def track_requests(page) -> set:
+    """The requests of `page` in flight, kept up to date as Playwright reports them."""
+    pending = set()
+    page.on("request", lambda request: pending.add(request))
+    page.on("requestfinished", lambda request: pending.discard(request))
+    page.on("requestfailed", lambda request: pending.discard(request))
+    return pending
+
+
+def settle(page, pending: set, quiet_ms: int = 500, timeout_s: float = 30) -> None:
+    """Wait until no request has been in flight for quiet_ms: Playwright's "networkidle", counted here, because
+    Chromium's own idle signal was now and then never given on a loaded machine and the wait ran out."""
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while time.monotonic() < deadline:
+        if pending:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet_ms / 1000:
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"requests still in flight after {timeout_s} s: " + ", ".join(r.url for r in pending))
+
+
 @dataclass
 class PageVisit:
     url: str
@@ -77,6 +104,7 @@ class PageVisit:
     requests: int = 0
     bytes: int = 0
     math_ready_ms: float = 0.0
+    in_flight: set = field(default_factory=set)     # requests not yet finished (see settle)
 
 
 def visit(browser, url: str, origin: str, color_scheme: str = "light", viewport=(1280, 900)):
@@ -111,9 +139,10 @@ def visit(browser, url: str, origin: str, color_scheme: str = "light", viewport=
             route.abort()
 
     context.route("**/*", gate)
+    record.in_flight = track_requests(page)
     page.goto(url, wait_until="load")
     record.math_ready_ms = page.evaluate(MATH_READY) - page.evaluate(
         "performance.getEntriesByType('navigation')[0].loadEventEnd")
-    page.wait_for_load_state("networkidle")
+    settle(page, record.in_flight)
     return page, context, record
 

@@ -15,7 +15,7 @@ import torch
 from contexts import CONTEXTS, EXAMPLES, _leftmost_symbol
 from display_math import ROOT, all_blocks
 from equations import Mismatch, NotEvaluable, Scope, check_statement, preprocess, PARSER, Evaluator
-from relugrad import exact_zero_inputs, homework_inputs, mixed_sign_inputs
+from relugrad import BUGS, exact_zero_inputs, homework_inputs, mixed_sign_inputs
 
 BLOCKS = all_blocks()
 
@@ -131,10 +131,49 @@ def _references(X, W, Y):
     return {"dW": Wl.grad, "dX": Xl.grad, "dY": Yl.grad}
 
 
+BUG_CLAIM = re.compile(r"^# Bug: (.+)$", re.M)   # a snippet that shows a catalogued mistake says which one
+
+
+def _same(gradients, reference) -> bool:
+    return all(torch.allclose(g.double(), r, rtol=1e-9, atol=1e-9) for g, r in zip(gradients, reference))
+
+
+def _check_backward(code, backward, inputs):
+    """A snippet's `backward(X, W, Y) -> (dW, dX, dY)`: right if it claims nothing; if it claims a bug of the
+    catalogue, it must compute exactly that bug (raise where it raises) and be wrong on some input."""
+    claim = BUG_CLAIM.search(code)
+    bug = None
+    if claim:
+        names = {b.name: b for b in BUGS}
+        assert claim.group(1) in names, f"no bug named {claim.group(1)!r} in relugrad.BUGS"
+        bug = names[claim.group(1)]
+    wrong_somewhere = False
+    for X, W, Y in inputs:
+        reference = tuple(_references(X, W, Y)[name] for name in ("dW", "dX", "dY"))
+        if bug is None:
+            assert _same(backward(X, W, Y), reference), "the backward differs from autograd"
+            continue
+        try:
+            expected = bug.gradients(X, W, Y)
+        except RuntimeError:   # the bug's products do not fit these shapes: the snippet's must not either
+            with pytest.raises(RuntimeError):
+                backward(X, W, Y)
+            wrong_somewhere = True
+            continue
+        assert _same(backward(X, W, Y), tuple(g.double() for g in expected)), f"this is not the bug {bug.name!r}"
+        wrong_somewhere |= not _same(expected, reference)
+    assert bug is None or wrong_somewhere, f"the snippet claims the bug {bug.name!r} but is right on every input"
+
+
 @pytest.mark.parametrize("chapter,code", PYTHON_BLOCKS, ids=[c for c, _ in PYTHON_BLOCKS])
 def test_python_snippets_compute_what_they_claim(chapter, code):
+    """Each code block of a chapter (exercises' solutions included) is run, and checked by what it defines: the
+    three gradients `dW`, `dX`, `dY` against autograd; the homework's `x`, `W`, `y` against its draw; a
+    `backward(X, W, Y)` against autograd, or, under a `# Bug: NAME` line, against that bug of the catalogue. A
+    snippet that defines none of these must check its own claims with `assert`."""
     checked = False
-    for X, W, Y in (mixed_sign_inputs(6, 4, 4, seed=0), mixed_sign_inputs(5, 3, 2, seed=1), exact_zero_inputs()):
+    inputs = (mixed_sign_inputs(6, 4, 4, seed=0), mixed_sign_inputs(5, 3, 2, seed=1), exact_zero_inputs())
+    for X, W, Y in inputs:
         namespace = {"torch": torch, "X": X, "W": W, "Y": Y}
         exec(code, namespace)  # noqa: S102 - our own chapters
         if "dW" in namespace:
@@ -146,4 +185,9 @@ def test_python_snippets_compute_what_they_claim(chapter, code):
             for mine, theirs in zip((namespace["x"], namespace["W"], namespace["y"]), homework_inputs()):
                 assert torch.equal(mine, theirs)
             checked = True
+        if "backward" in namespace:
+            _check_backward(code, namespace["backward"], inputs)
+            checked = True
+    if re.search(r"^\s*assert\b", code, flags=re.M):
+        checked = True   # it ran to its end, so its assertions held
     assert checked, f"a Python snippet in {chapter} is not checked by any test"

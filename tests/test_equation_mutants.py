@@ -57,6 +57,10 @@ EQUIVALENT = {
      "\\frac{\\partial^2 f}{\\partial X_{ia}\\, \\partial X_{rc}}\n  = 2\\, \\delta_{ir} \\sum_{j=1}^{n} W_{aj}\\, "
      "M_{ij}\\, W_{cj}\n  = 2\\, \\delta_{ir}\\, \\bigl(W \\operatorname{diag}(M_{i,:}^\\top)\\, W^\\top\\bigr)_{ca}."):
         "W diag(M_{i,:}^T) W^T is symmetric: entry (c, a) is entry (a, c)",
+    ("chapters/worked_example.md:eq-example3-shapes", "flipped sign of a factor 2",
+     r"X^\top (-2E) \in \mathbb{R}^{3 \times 4}."): "a claim about a shape: a scalar factor keeps the shape",
+    ("chapters/worked_example.md:eq-example3-shapes", "factor 2 changed to 3",
+     r"X^\top (3E) \in \mathbb{R}^{3 \times 4}."): "a claim about a shape: a scalar factor keeps the shape",
 }
 
 

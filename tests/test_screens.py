@@ -11,7 +11,7 @@ import yaml
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from browser import chromium, serve, visit
+from browser import chromium, serve, settle, track_requests, visit
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONE, TABLET, DESKTOP = (390, 844), (800, 1000), (1280, 900)
@@ -95,6 +95,10 @@ def test_nothing_in_the_article_is_cut_or_spills(site, size, mode):
     for path in book_pages():
         page, context, _ = visit(browser, base + path, origin=base, color_scheme=mode, viewport=viewport)
         try:
+            # Every solution opened (collapsed, it hides its content on purpose): what a reader can open must fit too.
+            page.evaluate("""() => document.querySelectorAll('button.toggle-button.toggle-button-hidden')
+                .forEach(button => button.click())""")
+            page.wait_for_timeout(400)   # togglebutton's opening transition
             page.evaluate("document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(r)))")
             for box in page.evaluate(OVERFLOW):
                 acceptable = (box["kind"] == "scrolls" and viewport[0] < DESKTOP[0]
@@ -133,8 +137,9 @@ def _open_page(browser, base, viewport, mode, touch=False):
     context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, color_scheme=mode,
                                   has_touch=True, is_mobile=viewport[0] < WIDE)
     page = context.new_page()
+    in_flight = track_requests(page)
     page.goto(base + CHAPTER, wait_until="load")
-    page.wait_for_load_state("networkidle")
+    settle(page, in_flight)
     return page, context, None
 
 
@@ -342,7 +347,9 @@ def test_figures_are_legible_on_a_phone_and_open_full_size(site, html_root):
                                       is_mobile=True)
         page = context.new_page()
         try:
-            page.goto(base + path, wait_until="networkidle")
+            in_flight = track_requests(page)
+            page.goto(base + path, wait_until="load")
+            settle(page, in_flight)
             for figure in page.evaluate(FIGURES):
                 checked += 1
                 assert figure["shown"] <= figure["column"] + 1, (path, figure)
@@ -368,7 +375,7 @@ def test_search_snippets_are_plain_text(site):
         page, context, record = visit(browser, base + f"search.html?q={query}", origin=base)
         try:
             page.wait_for_selector("#search-results p.context", timeout=10_000)
-            page.wait_for_load_state("networkidle")
+            settle(page, record.in_flight)
             snippets[query] = page.locator("#search-results p.context").all_inner_texts()
             assert not record.console_errors, record.console_errors
         finally:

@@ -67,3 +67,33 @@ document.addEventListener("click", function (event) {
   button.blur = function () {};
   setTimeout(function () { delete button.blur; }, 0);
 }, true);
+
+// The notebook download is a file to save, not a page of JSON to open in a new tab.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("a.download-source-button[href$='.ipynb']").forEach(function (link) {
+    link.setAttribute("download", link.getAttribute("href").split("/").pop());
+    link.removeAttribute("target");
+  });
+});
+
+// The solutions of the exercises (sphinx-exercise's dropdowns) are hidden until asked for. On paper a solution right
+// under its exercise would be read before the exercise is tried: the whole-book PDF calls this to print them open,
+// in a section of their own at the end of their chapter. Returns how many it moved.
+window.bookSolutionsToEnd = function () {
+  var article = document.querySelector("article.bd-article");
+  var solutions = article ? article.querySelectorAll("div.solution") : [];
+  if (!solutions.length) return 0;
+  var section = document.createElement("section");
+  section.className = "book-print-solutions";
+  var heading = document.createElement("h2");
+  heading.textContent = "Solutions to the exercises";
+  section.appendChild(heading);
+  solutions.forEach(function (solution) {
+    solution.classList.remove("toggle-hidden");
+    var button = solution.querySelector(".toggle-button");
+    if (button) button.remove();
+    section.appendChild(solution);
+  });
+  article.appendChild(section);
+  return solutions.length;
+};

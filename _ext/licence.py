@@ -1,0 +1,25 @@
+"""The licences in every page's footer, with links to the files that hold them in the repository that _config.yml
+names (the one place that names it): text and figures CC BY 4.0, code MIT, and how to cite the book."""
+
+from html import escape
+
+FOOTER = ('<p class="book-licence">Text and figures: <a href="https://creativecommons.org/licenses/by/4.0/">'
+          'CC BY 4.0</a> (<a href="{repo}/LICENSE-TEXT">LICENSE-TEXT</a>); code: MIT '
+          '(<a href="{repo}/LICENSE">LICENSE</a>). To cite or reuse it: <a href="{repo}/CITATION.cff">'
+          'CITATION.cff</a>.</p>')
+
+
+def footer_html(url: str, branch: str) -> str:
+    return FOOTER.format(repo=escape(f"{url.rstrip('/')}/blob/{branch}", quote=True))
+
+
+def _add_footer(app, config):
+    options = config.html_theme_options
+    url, branch = options.get("repository_url", ""), options.get("repository_branch", "main")
+    if url and not options.get("extra_footer"):
+        options["extra_footer"] = footer_html(url, branch)
+
+
+def setup(app):
+    app.connect("config-inited", _add_footer)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,202 @@
+"""Teaching material built with the book: the lecture slides (slides/, a reveal.js deck), their PDF, and the one-page
+handout of the summary card as A4 and Letter PDFs, all offline and all rebuilt only when what they show changed.
+
+The slides are a Sphinx project of their own (slides/conf.py), built by sphinx-revealjs in a separate process after
+the book's pages are written, because they include the chapters' equations and the executed notebooks' figures
+(_ext/slide_sources.py). A warning there is a warning of the book's build. The PDFs are printed by Chromium, as the
+whole-book PDF is (book_pdf.py): the slides one slide per page at 1280 × 720, the handout from the summary chapter's
+page, reduced to the card (its results, the mistakes and what catches each, the checks) and scaled to one page.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sphinx.util import logging
+
+import book_pdf
+
+logger = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+SLIDES_DIR = "slides"                 # the deck, in the site: slides/index.html
+SLIDES_PDF = "slides/slides.pdf"
+HANDOUTS = {"handout-a4.pdf": "A4", "handout-letter.pdf": "Letter"}
+HANDOUT_PAGE = "chapters/summary"
+# The card's sections of the summary chapter (ids from its headings): what the handout keeps.
+HANDOUT_SECTIONS = ("the-results-on-one-card", "the-common-mistakes-and-what-catches-each", "where-each-check-belongs")
+PAPER_MM = {"A4": (210, 297), "Letter": (215.9, 279.4)}
+MARGIN_MM = 12
+SLIDE_SECONDS = 300
+
+
+def _digest(paths) -> str:
+    sha = hashlib.sha256()
+    for path in sorted(set(paths)):
+        if path.is_file():
+            sha.update(str(path).encode())
+            sha.update(path.read_bytes())
+    return sha.hexdigest()
+
+
+def _slide_inputs(srcdir: Path, outdir: Path) -> list[Path]:
+    return [*(srcdir / SLIDES_DIR).rglob("*"), *(srcdir / "chapters").glob("*.md"),
+            *(outdir.parent / "jupyter_execute" / "notebooks").glob("*.ipynb"), *HERE.glob("*.py"),
+            *(HERE / "offline_book_assets").glob("*")]
+
+
+def build_slides(srcdir: Path, outdir: Path) -> str:
+    """Build the deck into outdir/slides; returns "" or the build's complaint."""
+    doctrees = outdir.parent / ".doctrees-slides"
+    command = [sys.executable, "-m", "sphinx", "-b", "revealjs", "-W", "--keep-going", "-q", "-d", str(doctrees),
+               str(srcdir / SLIDES_DIR), str(outdir / SLIDES_DIR)]
+    result = subprocess.run(command, cwd=srcdir, capture_output=True, text=True, timeout=SLIDE_SECONDS,
+                            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    return "" if result.returncode == 0 else (result.stdout + result.stderr).strip()[-3000:]
+
+
+def print_slides(index: Path, target: Path) -> int:
+    """Print the deck with reveal.js's print view, one slide per 1280 × 720 page; returns the page count."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=book_pdf.CHROMIUM, args=book_pdf.CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 720})
+            context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
+                          else route.abort())
+            page = context.new_page()
+            page.goto(index.as_uri() + "?print-pdf", wait_until="load")
+            page.wait_for_selector(".reveal .pdf-page", state="attached", timeout=30_000)
+            page.evaluate("document.fonts.ready")
+            data = page.pdf(width="1280px", height="720px", print_background=True,
+                            margin={"top": "0", "bottom": "0", "left": "0", "right": "0"})
+            target.write_bytes(book_pdf.without_dates(data))
+            return page.locator(".reveal .pdf-page").count()
+        finally:
+            browser.close()
+
+
+HANDOUT_SCRIPT = """([sections, footer]) => {
+    const article = document.querySelector("article.bd-article");
+    const kept = sections.map(id => document.getElementById(id));
+    if (kept.some(s => !s)) return "missing section: " + sections.filter((id, i) => !kept[i]).join(", ");
+    const title = document.createElement("h1");
+    title.textContent = "Gradients of one ReLU layer: the card";
+    const note = document.createElement("p");
+    note.className = "handout-footer";
+    note.textContent = footer;
+    article.replaceChildren(title, ...kept, note);
+    document.querySelectorAll("a[href]").forEach(a => a.removeAttribute("href"));
+    document.documentElement.classList.add("book-handout");
+    return "";
+}"""
+HANDOUT_STYLE = """
+html.book-handout { font-size: 13px; }
+html.book-handout .onlyprint, html.book-handout .eqno { display: none !important; }
+html.book-handout .bd-article h1 { font-size: 1.7rem; margin: 0 0 0.4rem; }
+html.book-handout .bd-article h2 { font-size: 1.2rem; margin: 0.7rem 0 0.3rem; }
+html.book-handout .bd-article p, html.book-handout .bd-article li { margin: 0.2rem 0; }
+html.book-handout .bd-article table { font-size: 0.85rem; margin: 0.3rem 0; }
+html.book-handout .bd-article pre { font-size: 0.8rem; padding: 0.4rem; margin: 0.3rem 0; }
+html.book-handout .handout-footer { font-size: 0.75rem; color: #555; margin-top: 0.6rem; }
+"""
+
+
+def print_handouts(page_file: Path, targets: dict[Path, str], footer: str) -> dict[Path, int]:
+    """Print the summary card on one page of each paper size; returns the pages each PDF has (1 unless it failed)."""
+    from playwright.sync_api import sync_playwright
+    import io
+    import pypdf
+
+    pages = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=book_pdf.CHROMIUM, args=book_pdf.CHROMIUM_ARGS)
+        try:
+            for target, paper in targets.items():
+                width_mm, height_mm = PAPER_MM[paper]
+                width_px = (width_mm - 2 * MARGIN_MM) / 25.4 * 96
+                height_px = (height_mm - 2 * MARGIN_MM) / 25.4 * 96
+                context = browser.new_context(viewport={"width": round(width_px), "height": 1000},
+                                              color_scheme="light")
+                context.route("**/*", lambda route: route.continue_()
+                              if route.request.url.startswith(("file:", "data:")) else route.abort())
+                page = context.new_page()
+                page.emulate_media(media="print", color_scheme="light")
+                page.goto(page_file.as_uri(), wait_until="load")
+                page.add_style_tag(content=HANDOUT_STYLE)
+                problem = page.evaluate(HANDOUT_SCRIPT, [list(HANDOUT_SECTIONS), footer])
+                if problem:
+                    raise RuntimeError(f"handout: {problem}")
+                page.evaluate("document.fonts.ready")
+                scale = 1.0
+                for _ in range(12):   # lay the card out at the width it will print at; shrink until it fits
+                    page.set_viewport_size({"width": round(width_px / scale), "height": 1000})
+                    page.evaluate("window.bookFitForPrint && window.bookFitForPrint()")
+                    height = page.evaluate("document.querySelector('article.bd-article').getBoundingClientRect()"
+                                           ".bottom + 8")
+                    if height * scale <= height_px:
+                        break
+                    scale = max(0.1, min(scale - 0.02, height_px / height))
+                data = page.pdf(format=paper, scale=scale, print_background=True,
+                                margin={side: f"{MARGIN_MM}mm" for side in ("top", "bottom", "left", "right")})
+                target.write_bytes(book_pdf.without_dates(data))
+                pages[target] = len(pypdf.PdfReader(io.BytesIO(data)).pages)
+                context.close()
+        finally:
+            browser.close()
+    return pages
+
+
+def _build_teaching_material(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    srcdir, outdir = Path(app.srcdir), Path(app.outdir)
+    if not (srcdir / SLIDES_DIR / "conf.py").exists() or HANDOUT_PAGE not in app.env.found_docs:
+        return   # a book without the slides' project or the summary card (a scratch book in the tests)
+    stamp = Path(app.doctreedir) / "slides.sha256"
+    digest = _digest(_slide_inputs(srcdir, outdir))
+    index = outdir / SLIDES_DIR / "index.html"
+    if not (index.exists() and stamp.exists() and stamp.read_text() == digest):
+        logger.info("slides: building the deck ...", nonl=True)
+        problem = build_slides(srcdir, outdir)
+        if problem:
+            logger.warning(f"slides: the deck does not build cleanly:\n{problem}", type="slides")
+            return
+        logger.info(" slides/index.html")
+        stamp.write_text(digest)
+    if not app.config.book_pdf:   # no printer: book_pdf has said why
+        return
+    slides_pdf = outdir / SLIDES_PDF
+    stamp_pdf = Path(app.doctreedir) / "slides-pdf.sha256"
+    pdf_digest = _digest([*(outdir / SLIDES_DIR).rglob("*.html"), *(outdir / SLIDES_DIR / "_static").rglob("*"),
+                          *(outdir / SLIDES_DIR / "_images").glob("*"), Path(__file__)])
+    if slides_pdf.exists() and stamp_pdf.exists() and stamp_pdf.read_text() == pdf_digest:
+        logger.info(f"slides: {SLIDES_PDF} is up to date")
+    else:
+        count = print_slides(index, slides_pdf)
+        stamp_pdf.write_text(pdf_digest)
+        logger.info(f"slides: printed {SLIDES_PDF}, {count} slides, {slides_pdf.stat().st_size // 1024} kB")
+    page_file = outdir / app.builder.get_target_uri(HANDOUT_PAGE)
+    stamp_handout = Path(app.doctreedir) / "handout.sha256"
+    handout_digest = _digest([page_file, Path(__file__), *(outdir / name for name in book_pdf.LOOKS)])
+    targets = {outdir / name: paper for name, paper in HANDOUTS.items()}
+    if all(t.exists() for t in targets) and stamp_handout.exists() and stamp_handout.read_text() == handout_digest:
+        logger.info("handout: up to date")
+        return
+    footer = (f"{app.config.html_title}, {app.config.html_theme_options.get('repository_url', '')}. "
+              f"{app.config.author}; text and figures CC BY 4.0, code MIT.")
+    pages = print_handouts(page_file, targets, footer)
+    for target, count in pages.items():
+        if count != 1:
+            logger.warning(f"handout: {target.name} has {count} pages, not one", type="handout")
+            return
+    stamp_handout.write_text(handout_digest)
+    logger.info("handout: printed " + ", ".join(f"{t.name} ({t.stat().st_size // 1024} kB)" for t in pages))
+
+
+def setup(app):
+    # After the whole-book PDF (same event, default priority 500): the pages and executed notebooks are written.
+    app.connect("build-finished", _build_teaching_material, priority=600)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
