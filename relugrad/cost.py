@@ -15,7 +15,7 @@ import torch
 
 def apply_mask(U: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """G = U ⊙ M for a Boolean mask M, in one vectorised pass: the mask's bytes read as int8 (0 or 1), which PyTorch
-    multiplies into a float tensor as fast as autograd's ReLU backward selects from A. (`U * mask` on the Boolean
+    multiplies into a float tensor in about the time autograd's ReLU backward takes to select from A. (`U * mask` on the Boolean
     tensor itself computes the same G, but converts each entry on the way, which is several times slower:
     tests/benchmark_backward.py measures the three ways.)"""
     return U * mask.view(torch.int8)

@@ -72,7 +72,7 @@ call.2: FUNC "(" expr ")"
       | FUNC "'" "(" expr ")"                                  -> call_derivative
 shape_literal.2: "(" shape ")"
 shape: SYMBOL_OR_NUMBER "\\times" SYMBOL_OR_NUMBER
-SYMBOL_OR_NUMBER: /[a-z]+|[0-9]+/
+SYMBOL_OR_NUMBER: /[a-z]+(_\{?[0-9]+\}?)?|[0-9]+/
 sumsub: "_" "{" LETTER "=" NUMBER "}"   -> sum_from
       | "_" "{" INDICES "}"             -> sum_over
       | "_" LETTER                      -> sum_over
@@ -461,8 +461,13 @@ class Evaluator:
         return self(shape)
 
     def shape(self, rows, cols):
-        def size(token):   # a number, a size such as k, or a product of sizes such as mn
-            return int(token) if str(token).isdigit() else math.prod(self.scope.context.size(s) for s in str(token))
+        def size(token):   # a number, a size such as k, a layer's width such as h_{2}, or a product such as mn
+            token = str(token)
+            if token.isdigit():
+                return int(token)
+            if "_" in token:
+                return self.scope.context.size(re.sub(r"_\{?([0-9]+)\}?", r"_\1", token))
+            return math.prod(self.scope.context.size(s) for s in token)
         return Shape(size(rows), size(cols))
 
     def space(self, shape):
