@@ -2,7 +2,7 @@
 
 Each page of the table of contents is printed by Debian's Chromium (through Playwright) with the site's own print
 style, and the pages are joined, with one bookmark per chapter, by pypdf. No LaTeX and no network: a page that asks
-for another host is refused. Printing is skipped when nothing it reads has changed since the last print. Where
+for another host is refused. A page is printed again only when it, or what its print reads, has changed. Where
 Chromium (or Playwright, or pypdf) is missing, the build says so, and no page links to a PDF that does not exist.
 """
 
@@ -79,15 +79,20 @@ def reading_order(env, root: str) -> list[str]:
     return order
 
 
-def _digest(out: Path, pages: list[Path]) -> str:
+def _shared_digest(out: Path) -> str:
+    """What every printed page depends on besides its own HTML: the print style and scripts, and the figures."""
     sha = hashlib.sha256()
-    sources = [*pages, *(out / name for name in LOOKS), *sorted((out / "_images").glob("*")),
+    sources = [*(out / name for name in LOOKS), *sorted((out / "_images").glob("*")),
                Path(__file__), HERE / "offline_book_assets" / "book.js"]
     for path in sources:
         if path.is_file():
             sha.update(path.name.encode())
             sha.update(path.read_bytes())
     return sha.hexdigest()
+
+
+def _page_key(shared: str, page: Path) -> str:
+    return hashlib.sha256(shared.encode() + page.name.encode() + page.read_bytes()).hexdigest()
 
 
 def without_dates(data: bytes) -> bytes:
@@ -143,17 +148,29 @@ def _print_book(app, exception):
     pages = [out / app.builder.get_target_uri(docname) for docname in docnames]
     target = out / app.config.book_pdf
     stamp = Path(app.doctreedir) / "book-pdf.sha256"
-    digest = _digest(out, pages)
+    shared = _shared_digest(out)
+    keys = [_page_key(shared, page) for page in pages]
+    digest = hashlib.sha256("".join(keys).encode()).hexdigest()
     if target.exists() and stamp.exists() and stamp.read_text() == digest:
         logger.info(f"whole-book PDF: {target.name} is up to date")
         return
     import pypdf
 
-    logger.info(f"whole-book PDF: printing {len(pages)} pages with {CHROMIUM} ...", nonl=True)
-    printed = print_pages([page.as_uri() for page in pages])
+    # Each page's print is kept, under its key, from one build to the next: a change to one chapter reprints that
+    # chapter only (printing all of them took about 20 s).
+    cache = Path(app.doctreedir) / "book-pdf"
+    cache.mkdir(exist_ok=True)
+    missing = [(page, key) for page, key in zip(pages, keys) if not (cache / f"{key}.pdf").is_file()]
+    if missing:
+        logger.info(f"whole-book PDF: printing {len(missing)} of {len(pages)} pages with {CHROMIUM} ...", nonl=True)
+        for (_, key), pdf in zip(missing, print_pages([page.as_uri() for page, _ in missing])):
+            (cache / f"{key}.pdf").write_bytes(pdf)
+    for old in cache.glob("*.pdf"):
+        if old.stem not in keys:
+            old.unlink()
     writer = pypdf.PdfWriter()
-    for docname, pdf in zip(docnames, printed):
-        writer.append(pypdf.PdfReader(io.BytesIO(pdf)), outline_item=app.env.titles[docname].astext())
+    for docname, key in zip(docnames, keys):
+        writer.append(pypdf.PdfReader(cache / f"{key}.pdf"), outline_item=app.env.titles[docname].astext())
     writer.add_metadata({"/Title": app.config.html_title or app.config.project, "/Author": app.config.author})
     with open(target, "wb") as file:
         writer.write(file)

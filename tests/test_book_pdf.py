@@ -232,3 +232,20 @@ def test_a_build_without_chromium_says_so_and_links_no_pdf(html_root, tmp_path):
     assert not (built / PDF).exists()
     linking = [p.name for p in built.rglob("*.html") if "book.pdf" in p.read_text()]
     assert not linking, linking
+
+
+def test_a_changed_chapter_is_reprinted_alone(tmp_path):
+    """Pages are printed once and kept: after a change to one chapter, only that chapter is printed again, and the
+    PDF says what the chapter now says."""
+    from pypdf import PdfReader
+    from scratch_book import build, make_book
+
+    book = make_book(tmp_path / "book", {"index.md": "# Start\n\nThe opening page.\n",
+                                         "second.md": "# Second\n\nThe old sentence.\n"})
+    code, log = build(book)
+    assert code == 0 and "printing 2 of 2 pages" in log, log[-3000:]
+    (book / "second.md").write_text("# Second\n\nThe new sentence.\n")
+    code, log = build(book)
+    assert code == 0 and "printing 1 of 2 pages" in log, log[-3000:]
+    text = " ".join(page.extract_text() for page in PdfReader(book / "_build" / "html" / PDF).pages)
+    assert "The new sentence." in text and "The old sentence." not in text and "The opening page." in text
