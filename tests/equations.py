@@ -265,6 +265,11 @@ class Scope:
             raise Mismatch(f"index {index} ranges over {known} values elsewhere but over {size} in {where}")
 
 
+
+def _size_name(token: str) -> str:
+    """A size as the contexts name it: a layer's width h_{2} (or h_2) is h_2; m stays m."""
+    return re.sub(r"_\{?([0-9]+)\}?", r"_\1", token)
+
 class Evaluator:
     """Evaluates a parse tree in a scope; derivatives and tangents re-evaluate parts in changed contexts."""
 
@@ -466,7 +471,7 @@ class Evaluator:
             if token.isdigit():
                 return int(token)
             if "_" in token:
-                return self.scope.context.size(re.sub(r"_\{?([0-9]+)\}?", r"_\1", token))
+                return self.scope.context.size(_size_name(token))
             return math.prod(self.scope.context.size(s) for s in token)
         return Shape(size(rows), size(cols))
 
@@ -526,7 +531,7 @@ class Evaluator:
         indices, start = self(sub)
         upper = None
         if sup is not None:
-            upper = self.scope.context.size(re.sub(r"_\{?([0-9])\}?", r"_\1", str(sup.children[0])))   # m, h_2
+            upper = self.scope.context.size(_size_name(str(sup.children[0])))   # m, h_2
         if start is not None and start != 1:
             raise NotEvaluable("a sum that does not start at 1")
         for index in indices:
