@@ -15,11 +15,13 @@ if sys.version_info < (3, 11):   # checked before anything else, so that older P
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import venv
+from fnmatch import fnmatch
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -29,6 +31,8 @@ import build_lock  # noqa: E402  (plain Python: no dependency outside the standa
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 BUILD = ROOT / "_build"
+UP_TO_DATE = BUILD / "up-to-date.json"   # what the last successful build read, and what it wrote
+NOT_READ_BY_THE_BUILD = (".git", "tests")   # besides what .gitignore names (caches, the build, the environment)
 INSTALL_SECONDS = 30 * 60
 BUILD_SECONDS = 30 * 60
 TEST_SECONDS = 80 * 60
@@ -119,13 +123,69 @@ def ensure_environment(requirements: str) -> None:
 
 
 def build_site(clean: bool = False) -> int:
-    """Execute the notebooks and write _build/html; fails on any warning, formula error or notebook error."""
+    """Execute the notebooks and write _build/html; fails on any warning, formula error or notebook error.
+
+    Like make, it does nothing when nothing the build reads has changed since the last successful build and nothing
+    it wrote has been touched since: the site is then up to date, and Jupyter Book would take seconds to find that.
+    """
     ensure_environment("requirements.txt")
     with build_lock.acquire(build_lock.lock_path(ROOT)):
         if clean:
             shutil.rmtree(BUILD, ignore_errors=True)
+        inputs = build_inputs()
+        if site_is_up_to_date(inputs):
+            print(f"book.py: {BUILD / 'html'} is up to date (nothing the build reads has changed since the last "
+                  f"successful build, and nothing it wrote has been touched)", flush=True)
+            return 0
+        UP_TO_DATE.unlink(missing_ok=True)
         command = [BIN / "jupyter-book", "build", ROOT, "--warningiserror", "--nitpick", "--keep-going"]
-        return run(command, BUILD_SECONDS, cwd=ROOT, env={**os.environ, build_lock.HELD_BY_PARENT: "1"})
+        code = run(command, BUILD_SECONDS, cwd=ROOT, env={**os.environ, build_lock.HELD_BY_PARENT: "1"})
+        if code == 0:
+            UP_TO_DATE.write_text(json.dumps({"inputs": inputs, "outputs": file_states(BUILD / "html")}))
+        return code
+
+
+def file_states(folder: Path, skip=()) -> dict[str, list[int]]:
+    """Size and modification time of every file under `folder`, but those whose name or path matches `skip`."""
+    states, pending = {}, [folder]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            relative = Path(entry.path).relative_to(folder).as_posix()
+            if any(fnmatch(entry.name, pattern) or fnmatch(relative, pattern) for pattern in skip):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(entry.path)
+            else:
+                stat = entry.stat()
+                states[relative] = [stat.st_size, stat.st_mtime_ns]
+    return states
+
+
+def build_inputs() -> dict:
+    """Everything a build reads: the book's files (all but .git, the tests and what .gitignore names), the
+    book's settings in the environment (BOOK_*), the Chromium that prints the PDF, and the installed packages."""
+    ignore = ROOT / ".gitignore"
+    skip = [line.strip().rstrip("/") for line in (ignore.read_text().splitlines() if ignore.exists() else [])
+            if line.strip() and not line.startswith("#")] + list(NOT_READ_BY_THE_BUILD)
+    chromium = os.environ.get("BOOK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    packages = sorted(VENV.glob("lib/python*/site-packages"))
+    return {"files": file_states(ROOT, skip),
+            "settings": {name: value for name, value in sorted(os.environ.items()) if name.startswith("BOOK_")},
+            "chromium": [chromium, os.stat(chromium).st_mtime_ns if os.path.exists(chromium) else None],
+            "packages": [path.stat().st_mtime_ns for path in packages], "python": sys.version}
+
+
+def site_is_up_to_date(inputs: dict) -> bool:
+    try:
+        last = json.loads(UP_TO_DATE.read_text())
+    except (OSError, ValueError):
+        return False
+    return (last.get("inputs") == inputs and not (BUILD / ".doctrees" / "incomplete-build").exists()
+            and last.get("outputs") == file_states(BUILD / "html"))
 
 
 def ensure_chromium() -> None:

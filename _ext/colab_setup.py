@@ -143,17 +143,35 @@ def sync(path: Path, url: str, branch: str, path_to_book: str = "") -> bool:
 
 def _sync_notebooks(app, env, added, changed, removed):
     """Before Sphinx reads the documents: bring every notebook's set-up cell in line with the configuration, and
-    have the notebooks that changed read (and so executed) again."""
+    have the notebooks that changed read (and so executed) again. A notebook whose file and configuration are as
+    they were after the last check is not parsed again."""
     options = app.config.html_theme_options
     url, branch = options.get("repository_url", ""), options.get("repository_branch", "")
     path_to_book = options.get("path_to_docs", "")
-    rewritten = []
+    checked_file = Path(app.doctreedir) / "colab-setup-checked.json"
+    try:
+        checked = json.loads(checked_file.read_text())
+    except (OSError, ValueError):
+        checked = {}
+    rewritten, now_checked = [], {}
     for docname in sorted(env.found_docs):
         source = Path(env.doc2path(docname))
-        if source.suffix == ".ipynb" and sync(source, url, branch, path_to_book):
+        if source.suffix != ".ipynb":
+            continue
+        if checked.get(docname) != _state(source, url, branch, path_to_book) and \
+                sync(source, url, branch, path_to_book):
             logger.info(f"colab_setup: wrote the set-up cell of {docname}.ipynb from _config.yml ({url}@{branch})")
             rewritten.append(docname)
+        now_checked[docname] = _state(source, url, branch, path_to_book)
+    checked_file.parent.mkdir(parents=True, exist_ok=True)
+    checked_file.write_text(json.dumps(now_checked))
     return rewritten
+
+
+def _state(path: Path, *configuration: str) -> list:
+    """What a check of this notebook depended on: the file as it stands, and the repository it names."""
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, *configuration, Path(__file__).stat().st_mtime_ns]
 
 
 def setup(app):

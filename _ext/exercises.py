@@ -5,6 +5,10 @@ page with several exercises repeats ids; they become classes here. Its solutions
 sphinx-togglebutton's script, which the book's light pages load only where a page has something to toggle
 (light_pages.py). On paper, book.js opens every solution; the whole-book PDF prints them at the end of their chapter,
 so that a printed exercise is not followed by its answer (book_pdf.py).
+
+sphinx-exercise also keeps a copy of each exercise's node in the build environment, and each copy refers to its whole
+page: the environment Sphinx loads and saves on every build was 1.75 MB, two thirds of it those pages. The copies
+serve only for their titles and numbers, so they are kept without the page.
 """
 
 import re
@@ -18,6 +22,16 @@ def _ids_to_classes(app, pagename, templatename, context, doctree):
         context["body"] = REPEATED_IDS.sub(r'<section class="\1">', body)
 
 
+def _registry_without_pages(app, env):
+    for entry in getattr(env, "sphinx_exercise_registry", {}).values():
+        node = entry.get("node")
+        if node is not None:
+            entry["node"] = detached = node.deepcopy()   # a copy: the page's own node stays in its page
+            for part in detached.findall():
+                part.document = None
+
+
 def setup(app):
     app.connect("html-page-context", _ids_to_classes)
+    app.connect("env-updated", _registry_without_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -72,6 +72,8 @@ def _describe_button(app, pagename, templatename, context, doctree):
     chapter it would give the MyST source, whose quoted numbers are glue roles, not numbers: readers get the page's
     PDF (print) and the whole book's instead."""
     notebook = context.get("page_source_suffix") == ".ipynb"
+    if notebook:   # Sphinx copies the committed notebook over the download when it writes the page
+        app._book_notebook_pages_written = getattr(app, "_book_notebook_pages_written", set()) | {pagename}
     for group in context.get("header_buttons", []):
         buttons = group.get("buttons", [])
         for button in list(buttons):
@@ -95,6 +97,9 @@ def _write_downloads(app, exception):
         if not executed.exists():   # myst-nb writes it for every notebook page it renders
             logger.warning(f"notebook_downloads: no executed notebook for {docname} at {executed}")
             continue
+        if docname not in getattr(app, "_book_notebook_pages_written", ()) and download.exists() and \
+                download.stat().st_mtime_ns > max(executed.stat().st_mtime_ns, Path(__file__).stat().st_mtime_ns):
+            continue   # written from this executed notebook by an earlier build, and not copied over since
         notebook = reader_copy(json.loads(executed.read_text(encoding="utf-8")), docname, base, html)
         download.parent.mkdir(parents=True, exist_ok=True)
         download.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n",

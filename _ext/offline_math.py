@@ -107,14 +107,21 @@ def _checked(visit):
     return wrapper
 
 
+_loaded = 0   # formulas in the cache as it was read
+
+
 def _load_cache(app):
+    global _loaded
     path = Path(app.doctreedir) / CACHE_FILE
     if path.exists():
         _cache.update(json.loads(path.read_text()))
+    _loaded = len(_cache)
 
 
 def _save_cache(app, exception):
     path = Path(app.doctreedir) / CACHE_FILE
+    if len(_cache) == _loaded and path.exists():
+        return   # nothing new rendered
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(_cache, sort_keys=True))
 

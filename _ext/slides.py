@@ -9,7 +9,9 @@ page, reduced to the card (its results, the mistakes and what catches each, the 
 """
 
 import hashlib
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,7 @@ from pathlib import Path
 from sphinx.util import logging
 
 import book_pdf
+import slide_sources
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -40,10 +43,28 @@ def _digest(paths) -> str:
     return sha.hexdigest()
 
 
-def _slide_inputs(srcdir: Path, outdir: Path) -> list[Path]:
-    return [*(srcdir / SLIDES_DIR).rglob("*"), *(srcdir / "chapters").glob("*.md"),
-            *(outdir.parent / "jupyter_execute" / "notebooks").glob("*.ipynb"), *HERE.glob("*.py"),
-            *(HERE / "offline_book_assets").glob("*")]
+INCLUSION = re.compile(r"^(?:`{3,}|:{3,})\{slide-(equation|figure)\}[ \t]+(\S+)[ \t]+(\S+)", re.M)
+
+
+def _slide_digest(srcdir: Path) -> str:
+    """What the deck shows: its own files, the extensions that build it, and the one equation or figure each slide
+    includes (not the whole chapter or notebook it comes from: an edit elsewhere in a chapter leaves the deck be)."""
+    deck = [path for path in (srcdir / SLIDES_DIR).rglob("*") if "_figures" not in path.parts]
+    sha = hashlib.sha256(_digest([*deck, *HERE.glob("*.py"), *(HERE / "offline_book_assets").glob("*")]).encode())
+    for source in sorted((srcdir / SLIDES_DIR).glob("*.md")):
+        for kind, origin, name in INCLUSION.findall(source.read_text()):
+            try:
+                if kind == "equation":
+                    chapter = (slide_sources.CHAPTERS / f"{origin}.md").read_text()
+                    shown = slide_sources.plain_references(slide_sources.find_equation(chapter, name)).encode()
+                else:
+                    notebook = json.loads((slide_sources.EXECUTED / f"{origin}.ipynb").read_text())
+                    png, alt = slide_sources.figure_png(notebook, name)
+                    shown = png + alt.encode()
+            except (OSError, ValueError, slide_sources.SlideSourceError) as error:
+                shown = f"cannot include: {error}".encode()   # the deck's build reports it
+            sha.update(f"{kind} {origin} {name}\n".encode() + shown)
+    return sha.hexdigest()
 
 
 def build_slides(srcdir: Path, outdir: Path) -> str:
@@ -156,7 +177,7 @@ def _build_teaching_material(app, exception):
     if not (srcdir / SLIDES_DIR / "conf.py").exists() or HANDOUT_PAGE not in app.env.found_docs:
         return   # a book without the slides' project or the summary card (a scratch book in the tests)
     stamp = Path(app.doctreedir) / "slides.sha256"
-    digest = _digest(_slide_inputs(srcdir, outdir))
+    digest = _slide_digest(srcdir)
     index = outdir / SLIDES_DIR / "index.html"
     if not (index.exists() and stamp.exists() and stamp.read_text() == digest):
         logger.info("slides: building the deck ...", nonl=True)
