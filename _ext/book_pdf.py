@@ -110,34 +110,52 @@ def without_dates(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def print_pages(urls: list[str]) -> list[bytes]:
-    """Print each page (a file:// URL) with the site's print style; every request to another host is refused."""
-    from playwright.sync_api import sync_playwright
+PREPARE_FOR_PRINT = """async () => {
+    await document.fonts.ready;
+    // Links into the site would point at this machine's files: keep their text, drop the link.
+    document.querySelectorAll("a[href]").forEach(a => {
+        if (a.protocol === "file:") a.removeAttribute("href");
+    });
+    if (window.bookSolutionsToEnd) window.bookSolutionsToEnd();
+    if (window.bookFitForPrint) window.bookFitForPrint();
+}"""
+# Pages printed side by side, each in its own tab (Chromium renders each tab in a process of its own): two tabs
+# print the book in 13 s instead of 19 s on two cores; a third only competes for them.
+TABS = max(1, min(4, os.cpu_count() or 1))
 
-    printed = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": COLUMN_PX, "height": 1000}, color_scheme="light")
-            context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
-                          else route.abort())
-            page = context.new_page()
-            page.emulate_media(media="print", color_scheme="light")
-            for url in urls:
-                page.goto(url, wait_until="load")
-                page.evaluate("""async () => {
-                    await document.fonts.ready;
-                    // Links into the site would point at this machine's files: keep their text, drop the link.
-                    document.querySelectorAll("a[href]").forEach(a => {
-                        if (a.protocol === "file:") a.removeAttribute("href");
-                    });
-                    if (window.bookSolutionsToEnd) window.bookSolutionsToEnd();
-                    if (window.bookFitForPrint) window.bookFitForPrint();
-                }""")
-                printed.append(page.pdf(**PAPER, print_background=True, prefer_css_page_size=False))
-        finally:
-            browser.close()
-    return printed
+
+def print_pages(urls: list[str], tabs: int = TABS) -> list[bytes]:
+    """Print each page (a file:// URL) with the site's print style; every request to another host is refused."""
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    async def print_all():
+        printed = [b""] * len(urls)
+        pending = list(enumerate(urls))
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                context = await browser.new_context(viewport={"width": COLUMN_PX, "height": 1000},
+                                                    color_scheme="light")
+                await context.route("**/*", lambda route: route.continue_()
+                                    if route.request.url.startswith(("file:", "data:")) else route.abort())
+
+                async def tab():
+                    page = await context.new_page()
+                    await page.emulate_media(media="print", color_scheme="light")
+                    while pending:
+                        index, url = pending.pop(0)
+                        await page.goto(url, wait_until="load")
+                        await page.evaluate(PREPARE_FOR_PRINT)
+                        printed[index] = await page.pdf(**PAPER, print_background=True, prefer_css_page_size=False)
+
+                await asyncio.gather(*(tab() for _ in range(max(1, min(tabs, len(urls))))))
+            finally:
+                await browser.close()
+        return printed
+
+    return asyncio.run(print_all())
 
 
 def _print_book(app, exception):
