@@ -32,7 +32,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 BUILD = ROOT / "_build"
 UP_TO_DATE = BUILD / "up-to-date.json"   # what the last successful build read, and what it wrote
-NOT_READ_BY_THE_BUILD = (".git", "tests")   # besides what .gitignore names (caches, the build, the environment)
+NOT_READ_BY_THE_BUILD = ("_build", ".venv", ".git", "tests")   # and what .gitignore names (caches, logs, locks)
 INSTALL_SECONDS = 30 * 60
 BUILD_SECONDS = 30 * 60
 TEST_SECONDS = 80 * 60
@@ -145,8 +145,9 @@ def build_site(clean: bool = False) -> int:
         return code
 
 
-def file_states(folder: Path, skip=()) -> dict[str, list[int]]:
-    """Size and modification time of every file under `folder`, but those whose name or path matches `skip`."""
+def file_states(folder: Path, skip=(), content: bool = False) -> dict[str, list]:
+    """Size and modification time (or, with `content`, a digest of the bytes) of every file under `folder`, but those
+    whose name or path matches `skip`."""
     states, pending = {}, [folder]
     while pending:
         try:
@@ -161,19 +162,21 @@ def file_states(folder: Path, skip=()) -> dict[str, list[int]]:
                 pending.append(entry.path)
             else:
                 stat = entry.stat()
-                states[relative] = [stat.st_size, stat.st_mtime_ns]
+                states[relative] = ([hashlib.sha256(Path(entry.path).read_bytes()).hexdigest()] if content
+                                    else [stat.st_size, stat.st_mtime_ns])
     return states
 
 
 def build_inputs() -> dict:
-    """Everything a build reads: the book's files (all but .git, the tests and what .gitignore names), the
-    book's settings in the environment (BOOK_*), the Chromium that prints the PDF, and the installed packages."""
+    """Everything a build reads: the book's files (all but .git, the tests and what .gitignore names; by content, about
+    1.5 MB), the book's settings in the environment (BOOK_*), the Chromium that prints the PDF, and the installed
+    packages."""
     ignore = ROOT / ".gitignore"
     skip = [line.strip().rstrip("/") for line in (ignore.read_text().splitlines() if ignore.exists() else [])
             if line.strip() and not line.startswith("#")] + list(NOT_READ_BY_THE_BUILD)
     chromium = os.environ.get("BOOK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     packages = sorted(VENV.glob("lib/python*/site-packages"))
-    return {"files": file_states(ROOT, skip),
+    return {"files": file_states(ROOT, skip, content=True),
             "settings": {name: value for name, value in sorted(os.environ.items()) if name.startswith("BOOK_")},
             "chromium": [chromium, os.stat(chromium).st_mtime_ns if os.path.exists(chromium) else None],
             "packages": [path.stat().st_mtime_ns for path in packages], "python": sys.version}
