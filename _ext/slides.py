@@ -67,36 +67,42 @@ def _slide_digest(srcdir: Path) -> str:
     return sha.hexdigest()
 
 
-def build_slides(srcdir: Path, outdir: Path) -> str:
-    """Build the deck into outdir/slides; returns "" or the build's complaint."""
+def start_slides_build(srcdir: Path, outdir: Path, log: Path) -> subprocess.Popen:
+    """Start building the deck into outdir/slides; its output goes to `log` (a file: a pipe could fill and stall it)."""
     doctrees = outdir.parent / ".doctrees-slides"
     command = [sys.executable, "-m", "sphinx", "-b", "revealjs", "-W", "--keep-going", "-q", "-d", str(doctrees),
                str(srcdir / SLIDES_DIR), str(outdir / SLIDES_DIR)]
-    result = subprocess.run(command, cwd=srcdir, capture_output=True, text=True, timeout=SLIDE_SECONDS,
-                            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
-    return "" if result.returncode == 0 else (result.stdout + result.stderr).strip()[-3000:]
+    with open(log, "w") as output:
+        return subprocess.Popen(command, cwd=srcdir, stdout=output, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
 
 
-def print_slides(index: Path, target: Path) -> int:
+def finish_slides_build(process: subprocess.Popen, log: Path) -> str:
+    """Wait (a bounded time) for the deck's build; returns "" or its complaint."""
+    try:
+        code = process.wait(timeout=SLIDE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+        return f"it ran longer than {SLIDE_SECONDS} s"
+    return "" if code == 0 else log.read_text(errors="replace").strip()[-3000:]
+
+
+async def print_slides(browser, index: Path, target: Path) -> int:
     """Print the deck with reveal.js's print view, one slide per 1280 × 720 page; returns the page count."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=book_pdf.CHROMIUM, args=book_pdf.CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 720})
-            context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
-                          else route.abort())
-            page = context.new_page()
-            page.goto(index.as_uri() + "?print-pdf", wait_until="load")
-            page.wait_for_selector(".reveal .pdf-page", state="attached", timeout=30_000)
-            page.evaluate("document.fonts.ready")
-            data = page.pdf(width="1280px", height="720px", print_background=True,
-                            margin={"top": "0", "bottom": "0", "left": "0", "right": "0"})
-            target.write_bytes(book_pdf.without_dates(data))
-            return page.locator(".reveal .pdf-page").count()
-        finally:
-            browser.close()
+    context = await browser.new_context(viewport={"width": 1280, "height": 720})
+    await context.route("**/*", lambda route: route.continue_()
+                        if route.request.url.startswith(("file:", "data:")) else route.abort())
+    page = await context.new_page()
+    await page.goto(index.as_uri() + "?print-pdf", wait_until="load")
+    await page.wait_for_selector(".reveal .pdf-page", state="attached", timeout=30_000)
+    await page.evaluate("document.fonts.ready")
+    data = await page.pdf(width="1280px", height="720px", print_background=True,
+                          margin={"top": "0", "bottom": "0", "left": "0", "right": "0"})
+    target.write_bytes(book_pdf.without_dates(data))
+    count = await page.locator(".reveal .pdf-page").count()
+    await context.close()
+    return count
 
 
 HANDOUT_SCRIPT = """([sections, footer]) => {
@@ -125,70 +131,103 @@ html.book-handout .handout-footer { font-size: 0.75rem; color: #555; margin-top:
 """
 
 
-def print_handouts(page_file: Path, targets: dict[Path, str], footer: str) -> dict[Path, int]:
-    """Print the summary card on one page of each paper size; returns the pages each PDF has (1 unless it failed)."""
-    from playwright.sync_api import sync_playwright
+async def print_handout(browser, page_file: Path, target: Path, paper: str, footer: str) -> int:
+    """Print the summary card on one page of this paper size; returns the pages the PDF has (1 unless it failed)."""
     import io
+
     import pypdf
 
-    pages = {}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=book_pdf.CHROMIUM, args=book_pdf.CHROMIUM_ARGS)
-        try:
-            for target, paper in targets.items():
-                width_mm, height_mm = PAPER_MM[paper]
-                width_px = (width_mm - 2 * MARGIN_MM) / 25.4 * 96
-                height_px = (height_mm - 2 * MARGIN_MM) / 25.4 * 96
-                context = browser.new_context(viewport={"width": round(width_px), "height": 1000},
-                                              color_scheme="light")
-                context.route("**/*", lambda route: route.continue_()
-                              if route.request.url.startswith(("file:", "data:")) else route.abort())
-                page = context.new_page()
-                page.emulate_media(media="print", color_scheme="light")
-                page.goto(page_file.as_uri(), wait_until="load")
-                page.add_style_tag(content=HANDOUT_STYLE)
-                problem = page.evaluate(HANDOUT_SCRIPT, [list(HANDOUT_SECTIONS), footer])
-                if problem:
-                    raise RuntimeError(f"handout: {problem}")
-                page.evaluate("document.fonts.ready")
-                scale = 1.0
-                for _ in range(12):   # lay the card out at the width it will print at; shrink until it fits
-                    page.set_viewport_size({"width": round(width_px / scale), "height": 1000})
-                    page.evaluate("window.bookFitForPrint && window.bookFitForPrint()")
-                    height = page.evaluate("document.querySelector('article.bd-article').getBoundingClientRect()"
-                                           ".bottom + 8")
-                    if height * scale <= height_px:
-                        break
-                    scale = max(0.1, min(scale - 0.02, height_px / height))
-                data = page.pdf(format=paper, scale=scale, print_background=True,
-                                margin={side: f"{MARGIN_MM}mm" for side in ("top", "bottom", "left", "right")})
-                target.write_bytes(book_pdf.without_dates(data))
-                pages[target] = len(pypdf.PdfReader(io.BytesIO(data)).pages)
-                context.close()
-        finally:
-            browser.close()
-    return pages
+    width_mm, height_mm = PAPER_MM[paper]
+    width_px = (width_mm - 2 * MARGIN_MM) / 25.4 * 96
+    height_px = (height_mm - 2 * MARGIN_MM) / 25.4 * 96
+    context = await browser.new_context(viewport={"width": round(width_px), "height": 1000}, color_scheme="light")
+    await context.route("**/*", lambda route: route.continue_()
+                        if route.request.url.startswith(("file:", "data:")) else route.abort())
+    page = await context.new_page()
+    await page.emulate_media(media="print", color_scheme="light")
+    await page.goto(page_file.as_uri(), wait_until="load")
+    await page.add_style_tag(content=HANDOUT_STYLE)
+    problem = await page.evaluate(HANDOUT_SCRIPT, [list(HANDOUT_SECTIONS), footer])
+    if problem:
+        raise RuntimeError(f"handout: {problem}")
+    await page.evaluate("document.fonts.ready")
+    scale = 1.0
+    for _ in range(12):   # lay the card out at the width it will print at; shrink until it fits
+        await page.set_viewport_size({"width": round(width_px / scale), "height": 1000})
+        await page.evaluate("window.bookFitForPrint && window.bookFitForPrint()")
+        height = await page.evaluate("document.querySelector('article.bd-article').getBoundingClientRect()"
+                                     ".bottom + 8")
+        if height * scale <= height_px:
+            break
+        scale = max(0.1, min(scale - 0.02, height_px / height))
+    data = await page.pdf(format=paper, scale=scale, print_background=True,
+                          margin={side: f"{MARGIN_MM}mm" for side in ("top", "bottom", "left", "right")})
+    target.write_bytes(book_pdf.without_dates(data))
+    await context.close()
+    return len(pypdf.PdfReader(io.BytesIO(data)).pages)
+
+
+def print_all(jobs: list) -> list:
+    """Run printing jobs (each `async job(browser)`) side by side in one offline Chromium; returns their results."""
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    async def run():
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=book_pdf.CHROMIUM, args=book_pdf.CHROMIUM_ARGS)
+            try:
+                return await asyncio.gather(*(job(browser) for job in jobs))
+            finally:
+                await browser.close()
+
+    return asyncio.run(run())
+
+
+def _start_deck(app, env):
+    """Build the deck in the background while Sphinx writes the pages (which keeps one core busy, not two); the
+    chapters and executed notebooks the slides include are in place once every document is read."""
+    app._book_deck = None
+    if app.builder.format != "html" or not _has_teaching_material(app):
+        return
+    srcdir, outdir = Path(app.srcdir), Path(app.outdir)
+    digest = _slide_digest(srcdir)
+    stamp = Path(app.doctreedir) / "slides.sha256"
+    if (outdir / SLIDES_DIR / "index.html").exists() and stamp.exists() and stamp.read_text() == digest:
+        return
+    log = Path(app.doctreedir) / "slides-build.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    app._book_deck = (start_slides_build(srcdir, outdir, log), log, digest)
+
+
+def _has_teaching_material(app) -> bool:
+    # A book without the slides' project or the summary card (a scratch book in the tests) has none.
+    return (Path(app.srcdir) / SLIDES_DIR / "conf.py").exists() and HANDOUT_PAGE in app.env.found_docs
 
 
 def _build_teaching_material(app, exception):
+    deck = getattr(app, "_book_deck", None)
     if exception is not None or app.builder.format != "html":
+        if deck:
+            deck[0].kill()
+            deck[0].wait(timeout=10)
+        return
+    if not _has_teaching_material(app):
         return
     srcdir, outdir = Path(app.srcdir), Path(app.outdir)
-    if not (srcdir / SLIDES_DIR / "conf.py").exists() or HANDOUT_PAGE not in app.env.found_docs:
-        return   # a book without the slides' project or the summary card (a scratch book in the tests)
-    stamp = Path(app.doctreedir) / "slides.sha256"
-    digest = _slide_digest(srcdir)
     index = outdir / SLIDES_DIR / "index.html"
-    if not (index.exists() and stamp.exists() and stamp.read_text() == digest):
+    if deck:
+        process, log, digest = deck
         logger.info("slides: building the deck ...", nonl=True)
-        problem = build_slides(srcdir, outdir)
+        problem = finish_slides_build(process, log)
         if problem:
             logger.warning(f"slides: the deck does not build cleanly:\n{problem}", type="slides")
             return
         logger.info(" slides/index.html")
-        stamp.write_text(digest)
+        (Path(app.doctreedir) / "slides.sha256").write_text(digest)
     if not app.config.book_pdf:   # no printer: book_pdf has said why
         return
+    printing = {}   # what to print, side by side: the slides and each paper size of the handout
     slides_pdf = outdir / SLIDES_PDF
     stamp_pdf = Path(app.doctreedir) / "slides-pdf.sha256"
     pdf_digest = _digest([*(outdir / SLIDES_DIR).rglob("*.html"), *(outdir / SLIDES_DIR / "_static").rglob("*"),
@@ -196,28 +235,37 @@ def _build_teaching_material(app, exception):
     if slides_pdf.exists() and stamp_pdf.exists() and stamp_pdf.read_text() == pdf_digest:
         logger.info(f"slides: {SLIDES_PDF} is up to date")
     else:
-        count = print_slides(index, slides_pdf)
-        stamp_pdf.write_text(pdf_digest)
-        logger.info(f"slides: printed {SLIDES_PDF}, {count} slides, {slides_pdf.stat().st_size // 1024} kB")
+        printing[slides_pdf] = lambda browser: print_slides(browser, index, slides_pdf)
     page_file = outdir / app.builder.get_target_uri(HANDOUT_PAGE)
     stamp_handout = Path(app.doctreedir) / "handout.sha256"
     handout_digest = _digest([page_file, Path(__file__), *(outdir / name for name in book_pdf.LOOKS)])
     targets = {outdir / name: paper for name, paper in HANDOUTS.items()}
     if all(t.exists() for t in targets) and stamp_handout.exists() and stamp_handout.read_text() == handout_digest:
         logger.info("handout: up to date")
+    else:
+        footer = (f"{app.config.html_title}, {app.config.html_theme_options.get('repository_url', '')}. "
+                  f"{app.config.author}; text and figures CC BY 4.0, code MIT.")
+        for target, paper in targets.items():
+            printing[target] = lambda browser, target=target, paper=paper: print_handout(browser, page_file, target,
+                                                                                         paper, footer)
+    if not printing:
         return
-    footer = (f"{app.config.html_title}, {app.config.html_theme_options.get('repository_url', '')}. "
-              f"{app.config.author}; text and figures CC BY 4.0, code MIT.")
-    pages = print_handouts(page_file, targets, footer)
-    for target, count in pages.items():
-        if count != 1:
-            logger.warning(f"handout: {target.name} has {count} pages, not one", type="handout")
-            return
-    stamp_handout.write_text(handout_digest)
-    logger.info("handout: printed " + ", ".join(f"{t.name} ({t.stat().st_size // 1024} kB)" for t in pages))
+    pages = dict(zip(printing, print_all(list(printing.values()))))
+    if slides_pdf in pages:
+        stamp_pdf.write_text(pdf_digest)
+        logger.info(f"slides: printed {SLIDES_PDF}, {pages[slides_pdf]} slides, {slides_pdf.stat().st_size // 1024} kB")
+    handouts = {target: count for target, count in pages.items() if target in targets}
+    if handouts:
+        for target, count in handouts.items():
+            if count != 1:
+                logger.warning(f"handout: {target.name} has {count} pages, not one", type="handout")
+                return
+        stamp_handout.write_text(handout_digest)
+        logger.info("handout: printed " + ", ".join(f"{t.name} ({t.stat().st_size // 1024} kB)" for t in handouts))
 
 
 def setup(app):
+    app.connect("env-updated", _start_deck)
     # After the whole-book PDF (same event, default priority 500): the pages and executed notebooks are written.
     app.connect("build-finished", _build_teaching_material, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -124,3 +124,22 @@ def test_handout_is_one_page_with_the_whole_card(html_root, name, paper):
     assert not missing, missing
     for mistake in ("missing mask", "wrong transpose", "mean instead of sum", "caught by", "CC BY 4.0"):
         assert squeeze(mistake) in text, mistake
+
+
+def test_a_slide_that_includes_a_missing_equation_fails_the_build_and_is_named(html_root):
+    """The deck is built beside the book's pages (in the background while they are written); its failure is still
+    the build's failure, with the deck's own message."""
+    from conftest import build_book
+
+    source = ROOT / "slides" / "index.md"
+    broken = SLIDE_SOURCE.replace("{slide-equation} gradient_x eq-dX", "{slide-equation} gradient_x eq-dX-missing", 1)
+    assert broken != SLIDE_SOURCE
+    try:
+        source.write_text(broken)
+        code, log = build_book()
+        assert code != 0, "a deck that cannot include its equation left the build successful"
+        assert "the deck does not build cleanly" in log and "eq-dX-missing" in log, log[-3000:]
+    finally:
+        source.write_text(SLIDE_SOURCE)
+    code, log = build_book()
+    assert code == 0, log[-3000:]
