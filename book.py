@@ -160,7 +160,7 @@ def file_states(folder: Path, skip=(), content: bool = False) -> dict[str, list]
                 continue
             if entry.is_dir(follow_symlinks=False):
                 pending.append(entry.path)
-            else:
+            elif entry.is_file():   # not a socket, a dangling link, a link to a folder
                 stat = entry.stat()
                 states[relative] = ([hashlib.sha256(Path(entry.path).read_bytes()).hexdigest()] if content
                                     else [stat.st_size, stat.st_mtime_ns])

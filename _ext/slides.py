@@ -1,11 +1,12 @@
 """Teaching material built with the book: the lecture slides (slides/, a reveal.js deck), their PDF, and the one-page
 handout of the summary card as A4 and Letter PDFs, all offline and all rebuilt only when what they show changed.
 
-The slides are a Sphinx project of their own (slides/conf.py), built by sphinx-revealjs in a separate process after
-the book's pages are written, because they include the chapters' equations and the executed notebooks' figures
-(_ext/slide_sources.py). A warning there is a warning of the book's build. The PDFs are printed by Chromium, as the
-whole-book PDF is (book_pdf.py): the slides one slide per page at 1280 × 720, the handout from the summary chapter's
-page, reduced to the card (its results, the mistakes and what catches each, the checks) and scaled to one page.
+The slides are a Sphinx project of their own (slides/conf.py), built by sphinx-revealjs in a separate process once
+the book's documents are read, because they include the chapters' equations and the executed notebooks' figures
+(_ext/slide_sources.py); it runs while the book's pages are written. A warning there is a warning of the book's build.
+The PDFs are printed by Chromium, as the whole-book PDF is (book_pdf.py), side by side in one browser: the slides one
+slide per page at 1280 × 720, the handout from the summary chapter's page, reduced to the card (its results, the
+mistakes and what catches each, the checks) and scaled to one page.
 """
 
 import hashlib
