@@ -132,13 +132,19 @@ def build_site(clean: bool = False) -> int:
     with build_lock.acquire(build_lock.lock_path(ROOT)):
         if clean:
             shutil.rmtree(BUILD, ignore_errors=True)
-        inputs = build_inputs()
-        if site_is_up_to_date(inputs):
+        inputs, last = build_inputs(), last_build()
+        outputs_touched = bool(last) and last.get("outputs") != file_states(BUILD / "html")
+        if last.get("inputs") == inputs and not outputs_touched and \
+                not (BUILD / ".doctrees" / "incomplete-build").exists():
             print(f"book.py: {BUILD / 'html'} is up to date (nothing the build reads has changed since the last "
                   f"successful build, and nothing it wrote has been touched)", flush=True)
             return 0
         UP_TO_DATE.unlink(missing_ok=True)
         command = [BIN / "jupyter-book", "build", ROOT, "--warningiserror", "--nitpick", "--keep-going"]
+        if outputs_touched:   # Sphinx rewrites a page only when its source is newer: have it write every one
+            print(f"book.py: files in {BUILD / 'html'} were changed or deleted since the last build: writing every "
+                  f"page again", flush=True)
+            command.append("--all")
         code = run(command, BUILD_SECONDS, cwd=ROOT, env={**os.environ, build_lock.HELD_BY_PARENT: "1"})
         if code == 0:
             UP_TO_DATE.write_text(json.dumps({"inputs": inputs, "outputs": file_states(BUILD / "html")}))
@@ -182,13 +188,13 @@ def build_inputs() -> dict:
             "packages": [path.stat().st_mtime_ns for path in packages], "python": sys.version}
 
 
-def site_is_up_to_date(inputs: dict) -> bool:
+def last_build() -> dict:
+    """What the last successful build read and wrote ({} if none is recorded)."""
     try:
         last = json.loads(UP_TO_DATE.read_text())
     except (OSError, ValueError):
-        return False
-    return (last.get("inputs") == inputs and not (BUILD / ".doctrees" / "incomplete-build").exists()
-            and last.get("outputs") == file_states(BUILD / "html"))
+        return {}
+    return last if isinstance(last, dict) else {}
 
 
 def ensure_chromium() -> None:

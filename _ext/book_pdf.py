@@ -91,6 +91,13 @@ def _shared_digest(out: Path) -> str:
     return sha.hexdigest()
 
 
+def made_from(digest: str, *outputs: Path) -> str:
+    """A stamp: what a file was made from, and the file as it was made (a file since changed or deleted by hand is
+    made again, not taken to be up to date)."""
+    made = [hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing" for path in outputs]
+    return " ".join([digest, *made])
+
+
 def _page_key(shared: str, page: Path) -> str:
     return hashlib.sha256(shared.encode() + page.name.encode() + page.read_bytes()).hexdigest()
 
@@ -169,7 +176,7 @@ def _print_book(app, exception):
     shared = _shared_digest(out)
     keys = [_page_key(shared, page) for page in pages]
     digest = hashlib.sha256("".join(keys).encode()).hexdigest()
-    if target.exists() and stamp.exists() and stamp.read_text() == digest:
+    if stamp.exists() and stamp.read_text() == made_from(digest, target):
         logger.info(f"whole-book PDF: {target.name} is up to date")
         return
     import pypdf
@@ -181,7 +188,12 @@ def _print_book(app, exception):
     missing = [(page, key) for page, key in zip(pages, keys) if not (cache / f"{key}.pdf").is_file()]
     if missing:
         logger.info(f"whole-book PDF: printing {len(missing)} of {len(pages)} pages with {CHROMIUM} ...", nonl=True)
-        for (_, key), pdf in zip(missing, print_pages([page.as_uri() for page, _ in missing])):
+        try:
+            printed = print_pages([page.as_uri() for page, _ in missing])
+        except Exception as error:   # Playwright's errors (a timeout, a crashed tab) say what went wrong
+            logger.warning(f"whole-book PDF: printing failed: {error}", type="book_pdf")
+            return
+        for (_, key), pdf in zip(missing, printed):
             (cache / f"{key}.pdf").write_bytes(pdf)
     for old in cache.glob("*.pdf"):
         if old.stem not in keys:
@@ -192,7 +204,7 @@ def _print_book(app, exception):
     writer.add_metadata({"/Title": app.config.html_title or app.config.project, "/Author": app.config.author})
     with open(target, "wb") as file:
         writer.write(file)
-    stamp.write_text(digest)
+    stamp.write_text(made_from(digest, target))
     logger.info(f" {target.name}, {len(writer.pages)} pages, {target.stat().st_size // 1024} kB")
 
 

@@ -3,7 +3,9 @@
 Sphinx re-reads only changed documents and keeps its environment after a build that merely warned, so a second,
 unchanged build after a failed one re-emitted nothing and "succeeded" with the broken page still in place. Here a
 marker stays in the doctree folder until a build finishes with no warning; while it is there, every document is
-read and written again. Also: one build at a time (a second one waits), and only the book's own pages in the output.
+read and written again. A changed title or table of contents has every page written again (each page's sidebar and
+previous/next links show them). Also: one build at a time (a second one waits), and only the book's own pages in the
+output.
 """
 
 import os
@@ -33,7 +35,24 @@ def _start(app):
 
 
 def _outdated(app, env, added, changed, removed):
+    app._book_navigation = _navigation(env)   # before the changed documents are read again
     return sorted(env.found_docs) if getattr(app, "_book_full_rebuild", False) else []
+
+
+def _navigation(env) -> tuple:
+    """What every page's navigation shows of the others: their titles, and the table of contents' order."""
+    return ({docname: title.astext() for docname, title in env.titles.items()},
+            {docname: list(children) for docname, children in env.toctree_includes.items()})
+
+
+def _navigation_changed(app, env):
+    """A chapter's new title, or a chapter added, removed or moved in the table of contents, changes the sidebar and
+    the previous/next links of every page, but Sphinx writes again only the pages whose sources changed."""
+    before = getattr(app, "_book_navigation", None)
+    if before and before[0] and before != _navigation(env):   # (a first build writes every page anyway)
+        logger.info("a title or the table of contents changed: writing every page again (their navigation shows it)")
+        return sorted(env.found_docs)
+    return []
 
 
 def _finish(app, exception):
@@ -75,5 +94,6 @@ def setup(app):
     app.connect("config-inited", _take_lock)
     app.connect("builder-inited", _start)
     app.connect("env-get-outdated", _outdated)
+    app.connect("env-get-updated", _navigation_changed)
     app.connect("build-finished", _finish, priority=1000)   # last: after every check that may still warn
     return {"parallel_read_safe": True, "parallel_write_safe": True}

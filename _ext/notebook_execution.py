@@ -20,7 +20,7 @@ from jupyter_cache.executors.utils import single_nb_execution
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
-DEPENDENCIES = ("relugrad/*.py", "requirements.txt")   # what the notebooks' results depend on besides their code
+DEPENDENCIES = ("relugrad/*.py", "relugrad/data/*", "requirements.txt")   # what the notebooks read besides their code
 DIGEST_FILE = "dependencies.sha256"
 
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -194,11 +195,21 @@ def _start_deck(app, env):
     srcdir, outdir = Path(app.srcdir), Path(app.outdir)
     digest = _slide_digest(srcdir)
     stamp = Path(app.doctreedir) / "slides.sha256"
-    if (outdir / SLIDES_DIR / "index.html").exists() and stamp.exists() and stamp.read_text() == digest:
+    if stamp.exists() and stamp.read_text() == _deck_made_from(digest, outdir):
         return
+    # A deck whose files were changed or deleted since it was built is built afresh (Sphinx would not restore them).
+    shutil.rmtree(outdir / SLIDES_DIR, ignore_errors=True)
     log = Path(app.doctreedir) / "slides-build.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     app._book_deck = (start_slides_build(srcdir, outdir, log), log, digest)
+
+
+def _deck_made_from(digest: str, outdir: Path) -> str:
+    """What the deck was built from, and its files as they were built (their sizes and times; not its PDF)."""
+    deck = outdir / SLIDES_DIR
+    files = sorted(path for path in deck.rglob("*") if path.is_file() and path != outdir / SLIDES_PDF)
+    states = [f"{path.relative_to(deck)}:{path.stat().st_size}:{path.stat().st_mtime_ns}" for path in files]
+    return digest + " " + hashlib.sha256("\n".join(states).encode()).hexdigest() if files else digest + " missing"
 
 
 def _has_teaching_material(app) -> bool:
@@ -225,7 +236,7 @@ def _build_teaching_material(app, exception):
             logger.warning(f"slides: the deck does not build cleanly:\n{problem}", type="slides")
             return
         logger.info(" slides/index.html")
-        (Path(app.doctreedir) / "slides.sha256").write_text(digest)
+        (Path(app.doctreedir) / "slides.sha256").write_text(_deck_made_from(digest, outdir))
     if not app.config.book_pdf:   # no printer: book_pdf has said why
         return
     printing = {}   # what to print, side by side: the slides and each paper size of the handout
@@ -233,7 +244,7 @@ def _build_teaching_material(app, exception):
     stamp_pdf = Path(app.doctreedir) / "slides-pdf.sha256"
     pdf_digest = _digest([*(outdir / SLIDES_DIR).rglob("*.html"), *(outdir / SLIDES_DIR / "_static").rglob("*"),
                           *(outdir / SLIDES_DIR / "_images").glob("*"), Path(__file__)])
-    if slides_pdf.exists() and stamp_pdf.exists() and stamp_pdf.read_text() == pdf_digest:
+    if stamp_pdf.exists() and stamp_pdf.read_text() == book_pdf.made_from(pdf_digest, slides_pdf):
         logger.info(f"slides: {SLIDES_PDF} is up to date")
     else:
         printing[slides_pdf] = lambda browser: print_slides(browser, index, slides_pdf)
@@ -241,7 +252,7 @@ def _build_teaching_material(app, exception):
     stamp_handout = Path(app.doctreedir) / "handout.sha256"
     handout_digest = _digest([page_file, Path(__file__), *(outdir / name for name in book_pdf.LOOKS)])
     targets = {outdir / name: paper for name, paper in HANDOUTS.items()}
-    if all(t.exists() for t in targets) and stamp_handout.exists() and stamp_handout.read_text() == handout_digest:
+    if stamp_handout.exists() and stamp_handout.read_text() == book_pdf.made_from(handout_digest, *targets):
         logger.info("handout: up to date")
     else:
         footer = (f"{app.config.html_title}, {app.config.html_theme_options.get('repository_url', '')}. "
@@ -251,9 +262,13 @@ def _build_teaching_material(app, exception):
                                                                                          paper, footer)
     if not printing:
         return
-    pages = dict(zip(printing, print_all(list(printing.values()))))
+    try:
+        pages = dict(zip(printing, print_all(list(printing.values()))))
+    except Exception as error:   # Playwright's errors (a timeout, a crashed tab) say what went wrong
+        logger.warning(f"slides and handout: printing failed: {error}", type="slides")
+        return
     if slides_pdf in pages:
-        stamp_pdf.write_text(pdf_digest)
+        stamp_pdf.write_text(book_pdf.made_from(pdf_digest, slides_pdf))
         logger.info(f"slides: printed {SLIDES_PDF}, {pages[slides_pdf]} slides, {slides_pdf.stat().st_size // 1024} kB")
     handouts = {target: count for target, count in pages.items() if target in targets}
     if handouts:
@@ -261,7 +276,7 @@ def _build_teaching_material(app, exception):
             if count != 1:
                 logger.warning(f"handout: {target.name} has {count} pages, not one", type="handout")
                 return
-        stamp_handout.write_text(handout_digest)
+        stamp_handout.write_text(book_pdf.made_from(handout_digest, *targets))
         logger.info("handout: printed " + ", ".join(f"{t.name} ({t.stat().st_size // 1024} kB)" for t in handouts))
 
 

@@ -249,3 +249,19 @@ def test_a_changed_chapter_is_reprinted_alone(tmp_path):
     assert code == 0 and "printing 1 of 2 pages" in log, log[-3000:]
     text = " ".join(page.extract_text() for page in PdfReader(book / "_build" / "html" / PDF).pages)
     assert "The new sentence." in text and "The old sentence." not in text and "The opening page." in text
+
+
+def test_a_pdf_changed_by_hand_is_printed_again(tmp_path):
+    """The PDF counts as up to date only as it was made: one changed (or truncated) since is made again."""
+    from pypdf import PdfReader
+    from scratch_book import build, make_book
+
+    book = make_book(tmp_path / "book", {"index.md": "# Start\n\nThe opening page.\n", "second.md": "# Second\n"})
+    assert build(book)[0] == 0
+    target = book / "_build" / "html" / PDF
+    made = target.read_bytes()
+    target.write_bytes(made[: len(made) // 2])
+    code, log = build(book)
+    assert code == 0, log[-3000:]
+    assert target.read_bytes() == made, "a half-written book.pdf was taken to be up to date"
+    assert "The opening page." in PdfReader(target).pages[0].extract_text()

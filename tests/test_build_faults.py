@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from scratch_book import GLUE, ROOT, build, make_book, notebook, page
 
@@ -212,3 +213,35 @@ def test_an_unwritable_venv_gets_one_sentence(tmp_path):
     result = _book_py(tmp_path, "build", prelude=prelude)
     assert result.returncode == 2
     assert "not writable" in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_a_new_title_or_table_of_contents_reaches_every_page(tmp_path):
+    """Every page's sidebar and previous/next links show the other chapters' titles and order: a renamed chapter or
+    a chapter added to the table of contents must reach them, though only one source changed."""
+    book = make_book(tmp_path, {"index.md": GOOD, "other.md": OTHER, "third.md": "# Third\n\nText.\n"})
+    assert build(book)[0] == 0
+    (book / "other.md").write_text(OTHER.replace("# Other", "# Renamed chapter"))
+    code, log = build(book)
+    assert code == 0, log[-3000:]
+    assert "Renamed chapter" in _text(page(book, "third")), "the third page still shows the old title"
+    (book / "fourth.md").write_text("# Fourth chapter\n\nText.\n")
+    toc = yaml.safe_load((book / "_toc.yml").read_text())
+    toc["chapters"].append({"file": "fourth"})
+    (book / "_toc.yml").write_text(yaml.safe_dump(toc))
+    code, log = build(book)
+    assert code == 0, log[-3000:]
+    assert "Fourth chapter" in _text(page(book, "third")), "the new chapter is missing from the third page"
+
+
+def test_the_notebooks_depend_on_the_helper_package_data(tmp_path):
+    """`book.py bench --backward` rewrites relugrad/data/, which a notebook plots: a change there re-executes it."""
+    sys.path.insert(0, str(ROOT / "_ext"))
+    import notebook_execution
+
+    data = tmp_path / "relugrad" / "data" / "backward_cost.json"
+    data.parent.mkdir(parents=True)
+    (tmp_path / "relugrad" / "__init__.py").write_text("")
+    data.write_text('{"date": "2026-11-28"}')
+    before = notebook_execution.dependency_digest(tmp_path)
+    data.write_text('{"date": "2031-01-02"}')
+    assert notebook_execution.dependency_digest(tmp_path) != before, "the notebooks would keep the old data"

@@ -143,3 +143,21 @@ def test_a_slide_that_includes_a_missing_equation_fails_the_build_and_is_named(h
         source.write_text(SLIDE_SOURCE)
     code, log = build_book()
     assert code == 0, log[-3000:]
+
+
+def test_the_deck_and_handout_changed_by_hand_are_made_again(html_root):
+    """A deck file deleted and a handout cut short after the build are made again by the next `book.py build`, not
+    taken to be up to date (the deck would no longer run; the handout would no longer open)."""
+    from conftest import build_book
+
+    script = html_root / "slides" / "_static" / "revealjs" / "dist" / "reveal.js"
+    handout = html_root / "handout-a4.pdf"
+    assert script.exists() and handout.exists()
+    text = pypdf.PdfReader(handout).pages[0].extract_text()
+    script.unlink()
+    handout.write_bytes(handout.read_bytes()[:1000])
+    code, log = build_book()
+    assert code == 0, log[-3000:]
+    assert script.exists(), "the deck was left without reveal.js"
+    reader = pypdf.PdfReader(handout)
+    assert len(reader.pages) == 1 and reader.pages[0].extract_text() == text
