@@ -131,38 +131,53 @@ PREPARE_FOR_PRINT = """async () => {
 TABS = max(1, min(4, os.cpu_count() or 1))
 
 
-def print_pages(urls: list[str], tabs: int = TABS) -> list[bytes]:
-    """Print each page (a file:// URL) with the site's print style; every request to another host is refused."""
+async def offline_context(browser, **options):
+    """A browser context that loads the site's own files and refuses every request to another host."""
+    context = await browser.new_context(**options)
+    await context.route("**/*", lambda route: route.continue_()
+                        if route.request.url.startswith(("file:", "data:")) else route.abort())
+    return context
+
+
+def print_all(jobs: list) -> list:
+    """Run printing jobs (each `async job(browser)`) side by side in one Chromium; returns their results."""
     import asyncio
 
     from playwright.async_api import async_playwright
 
-    async def print_all():
-        printed = [b""] * len(urls)
-        pending = list(enumerate(urls))
+    async def run():
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                context = await browser.new_context(viewport={"width": COLUMN_PX, "height": 1000},
-                                                    color_scheme="light")
-                await context.route("**/*", lambda route: route.continue_()
-                                    if route.request.url.startswith(("file:", "data:")) else route.abort())
-
-                async def tab():
-                    page = await context.new_page()
-                    await page.emulate_media(media="print", color_scheme="light")
-                    while pending:
-                        index, url = pending.pop(0)
-                        await page.goto(url, wait_until="load")
-                        await page.evaluate(PREPARE_FOR_PRINT)
-                        printed[index] = await page.pdf(**PAPER, print_background=True, prefer_css_page_size=False)
-
-                await asyncio.gather(*(tab() for _ in range(max(1, min(tabs, len(urls))))))
+                return await asyncio.gather(*(job(browser) for job in jobs))
             finally:
                 await browser.close()
+
+    return asyncio.run(run())
+
+
+def print_pages(urls: list[str], tabs: int = TABS) -> list[bytes]:
+    """Print each page (a file:// URL) with the site's print style; every request to another host is refused."""
+    import asyncio
+
+    async def print_book(browser):
+        printed = [b""] * len(urls)
+        pending = list(enumerate(urls))
+        context = await offline_context(browser, viewport={"width": COLUMN_PX, "height": 1000}, color_scheme="light")
+
+        async def tab():
+            page = await context.new_page()
+            await page.emulate_media(media="print", color_scheme="light")
+            while pending:
+                index, url = pending.pop(0)
+                await page.goto(url, wait_until="load")
+                await page.evaluate(PREPARE_FOR_PRINT)
+                printed[index] = await page.pdf(**PAPER, print_background=True, prefer_css_page_size=False)
+
+        await asyncio.gather(*(tab() for _ in range(max(1, min(tabs, len(urls))))))
         return printed
 
-    return asyncio.run(print_all())
+    return print_all([print_book])[0]
 
 
 def _print_book(app, exception):

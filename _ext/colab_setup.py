@@ -158,11 +158,12 @@ def _sync_notebooks(app, env, added, changed, removed):
         source = Path(env.doc2path(docname))
         if source.suffix != ".ipynb":
             continue
-        if checked.get(docname) != _state(source, url, branch, path_to_book) and \
-                sync(source, url, branch, path_to_book):
+        state = _state(source, url, branch, path_to_book)
+        if checked.get(docname) != state and sync(source, url, branch, path_to_book):
             logger.info(f"colab_setup: wrote the set-up cell of {docname}.ipynb from _config.yml ({url}@{branch})")
             rewritten.append(docname)
-        now_checked[docname] = _state(source, url, branch, path_to_book)
+            state = _state(source, url, branch, path_to_book)   # the file as rewritten
+        now_checked[docname] = state
     checked_file.parent.mkdir(parents=True, exist_ok=True)
     checked_file.write_text(json.dumps(now_checked))
     return rewritten

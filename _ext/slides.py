@@ -92,9 +92,7 @@ def finish_slides_build(process: subprocess.Popen, log: Path) -> str:
 
 async def print_slides(browser, index: Path, target: Path) -> int:
     """Print the deck with reveal.js's print view, one slide per 1280 × 720 page; returns the page count."""
-    context = await browser.new_context(viewport={"width": 1280, "height": 720})
-    await context.route("**/*", lambda route: route.continue_()
-                        if route.request.url.startswith(("file:", "data:")) else route.abort())
+    context = await book_pdf.offline_context(browser, viewport={"width": 1280, "height": 720})
     page = await context.new_page()
     await page.goto(index.as_uri() + "?print-pdf", wait_until="load")
     await page.wait_for_selector(".reveal .pdf-page", state="attached", timeout=30_000)
@@ -142,9 +140,8 @@ async def print_handout(browser, page_file: Path, target: Path, paper: str, foot
     width_mm, height_mm = PAPER_MM[paper]
     width_px = (width_mm - 2 * MARGIN_MM) / 25.4 * 96
     height_px = (height_mm - 2 * MARGIN_MM) / 25.4 * 96
-    context = await browser.new_context(viewport={"width": round(width_px), "height": 1000}, color_scheme="light")
-    await context.route("**/*", lambda route: route.continue_()
-                        if route.request.url.startswith(("file:", "data:")) else route.abort())
+    context = await book_pdf.offline_context(browser, viewport={"width": round(width_px), "height": 1000},
+                                             color_scheme="light")
     page = await context.new_page()
     await page.emulate_media(media="print", color_scheme="light")
     await page.goto(page_file.as_uri(), wait_until="load")
@@ -167,23 +164,6 @@ async def print_handout(browser, page_file: Path, target: Path, paper: str, foot
     target.write_bytes(book_pdf.without_dates(data))
     await context.close()
     return len(pypdf.PdfReader(io.BytesIO(data)).pages)
-
-
-def print_all(jobs: list) -> list:
-    """Run printing jobs (each `async job(browser)`) side by side in one offline Chromium; returns their results."""
-    import asyncio
-
-    from playwright.async_api import async_playwright
-
-    async def run():
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=book_pdf.CHROMIUM, args=book_pdf.CHROMIUM_ARGS)
-            try:
-                return await asyncio.gather(*(job(browser) for job in jobs))
-            finally:
-                await browser.close()
-
-    return asyncio.run(run())
 
 
 def _start_deck(app, env):
@@ -263,7 +243,7 @@ def _build_teaching_material(app, exception):
     if not printing:
         return
     try:
-        pages = dict(zip(printing, print_all(list(printing.values()))))
+        pages = dict(zip(printing, book_pdf.print_all(list(printing.values()))))
     except Exception as error:   # Playwright's errors (a timeout, a crashed tab) say what went wrong
         logger.warning(f"slides and handout: printing failed: {error}", type="slides")
         return

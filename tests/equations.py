@@ -265,10 +265,10 @@ class Scope:
             raise Mismatch(f"index {index} ranges over {known} values elsewhere but over {size} in {where}")
 
 
-
 def _size_name(token: str) -> str:
     """A size as the contexts name it: a layer's width h_{2} (or h_2) is h_2; m stays m."""
     return re.sub(r"_\{?([0-9]+)\}?", r"_\1", token)
+
 
 class Evaluator:
     """Evaluates a parse tree in a scope; derivatives and tangents re-evaluate parts in changed contexts."""
