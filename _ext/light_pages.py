@@ -4,8 +4,10 @@ Each fix is at the point where the problem is made: the page's list of scripts a
 """
 
 import hashlib
+import importlib
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pydata_sphinx_theme
@@ -54,6 +56,29 @@ def _trim_page_assets(app, pagename, templatename, context, doctree):
             seen.add(identity)
             kept.append(asset)
         context[key] = kept
+
+
+# Stylesheets that their extensions copy into _static only when the build has finished: a clean build's pages, written
+# before, linked them without the checksum (?v=) Sphinx gives every other stylesheet, and a later build's pages with
+# one, so the same page differed between a clean and an incremental build. (file name prefix: package, its file)
+LATE_STYLESHEETS = {"exercise.css": ("sphinx_exercise", "assets/html/exercise.css"),
+                    "mystnb.": ("myst_nb", "static/mystnb.css")}
+
+
+def _copy_late_stylesheets(app):
+    """Copy those stylesheets before any page is written (their extensions copy them again at the end)."""
+    if app.builder.format != "html":
+        return
+    static = Path(app.outdir) / "_static"
+    for filename, _ in app.registry.css_files:   # as the extensions added them, relative to _static
+        name = str(filename)
+        for prefix, (package, relative) in LATE_STYLESHEETS.items():
+            if name.startswith(prefix) and name.endswith(".css"):
+                source = Path(importlib.import_module(package).__file__).parent / relative
+                target = static / name
+                if not target.exists() or target.read_bytes() != source.read_bytes():
+                    static.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, target)
 
 
 def _count_page(app, pagename, templatename, context, doctree):
@@ -194,6 +219,7 @@ def _palette_images(app, exception):
 
 
 def setup(app):
+    app.connect("builder-inited", _copy_late_stylesheets, priority=900)   # after the extensions have added them
     app.connect("build-finished", _palette_images)
     # After every extension has added its per-page assets.
     app.connect("html-page-context", _trim_page_assets, priority=999)
