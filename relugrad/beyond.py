@@ -13,7 +13,7 @@ from typing import Callable, NamedTuple
 import torch
 import torch.nn.functional as F
 
-from relugrad.validation import check_inputs
+from relugrad.validation import check_inputs, checked_positive
 
 
 class BiasGradients(NamedTuple):
@@ -113,16 +113,103 @@ def hessian_matrix(X: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     return torch.block_diag(*hessian_blocks(X, W))
 
 
-def newton_step(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
-    """W after one Newton step, column by column: W_{:,j} - (2 Xᵀ diag(M_{:,j}) X)^{-1} (XᵀG)_{:,j}.
+def _solve_per_unit(blocks: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
+    """blocks[j]⁻¹ right[j] for every unit j. A loop of small solves: for a few tiny blocks a batched solve was
+    ten times slower on a 2-core machine whose threads were busy."""
+    return torch.stack([torch.linalg.solve(block, column) for block, column in zip(blocks, right)])
 
-    Raises torch.linalg.LinAlgError when a block is singular (a unit active on fewer than k independent samples)."""
+
+def _singular_unit(X: torch.Tensor, W: torch.Tensor, blocks: torch.Tensor) -> str | None:
+    """Why some unit's Hessian block is singular, in words, or None if every block has full rank k."""
+    k = W.shape[0]
+    active = (X @ W > 0).sum(dim=0)
+    ranks = torch.linalg.matrix_rank(blocks, hermitian=True)   # default tolerance: eigenvalues below k·eps·largest
+    for j in range(W.shape[1]):
+        if active[j] < k:
+            return (f"unit {j} is active on {int(active[j])} sample(s), fewer than its k = {k} weights, so its "
+                    f"Hessian block 2 Xᵀ diag(M[:, {j}]) X has rank below {k}")
+        if ranks[j] < k:
+            return (f"the {int(active[j])} samples on which unit {j} is active span only {int(ranks[j])} of the "
+                    f"{k} directions of its weights, so its Hessian block has rank {int(ranks[j])}")
+    return None
+
+
+def newton_step(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+    """W after one Newton step, column by column: W_{:,j} - (2 Xᵀ diag(M_{:,j}) X)^{-1} (XᵀG)_{:,j}, the minimiser
+    of the quadratic that equals f in W's region, extended to all weights (it may lie outside the region).
+
+    Every block must be invertible. A unit active on fewer than k samples (a dead unit too), or whose active samples
+    span fewer than k directions (numerical rank by torch.linalg.matrix_rank's default tolerance), has directions of
+    zero curvature: the quadratic then has a whole line or plane of minimisers and Newton's step does not exist. We
+    raise ValueError naming the unit rather than pick one of them (a pseudo-inverse would; torch.linalg.solve returns
+    a meaningless step, or raises only on an exactly zero pivot). damped_newton_step handles such units."""
     check_inputs(X, W, Y)
     Z = X @ W
     M = (Z > 0).to(Z.dtype)
     G = 2 * (torch.relu(Z) - Y) * M
-    steps = torch.linalg.solve(hessian_blocks(X, W), (X.T @ G).T.unsqueeze(-1))   # one k × 1 solve per unit
-    return W - steps.squeeze(-1).T
+    blocks = hessian_blocks(X, W)
+    reason = _singular_unit(X, W, blocks)
+    if reason:
+        raise ValueError(f"no Newton step: {reason}; use damped_newton_step")
+    steps = _solve_per_unit(blocks, G.T @ X)                     # row j: block j⁻¹ (XᵀG)_{:,j}
+    return W - steps.T
+
+
+class DampedStep(NamedTuple):
+    """W after one damped Newton step, and each unit's damping μ_j (shape (n,)) to pass to the next step."""
+    W: torch.Tensor
+    damping: torch.Tensor
+
+
+def damped_newton_step(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor, damping=1.0, factor: float = 10.0,
+                       max_tries: int = 40) -> DampedStep:
+    """One Levenberg–Marquardt step, unit by unit: S_j = -(H_j + μ_j I)^{-1} g_j, with H_j = 2 Xᵀ diag(M_{:,j}) X and
+    g_j = (XᵀG)_{:,j}. f is a sum of one term per unit, f_j = ||max(X W_{:,j}, 0) - Y_{:,j}||², so each unit is
+    tried and accepted on its own:
+
+    - if f_j falls, keep S_j and divide μ_j by `factor` for the next step (the model did well: closer to Newton);
+    - if not, multiply μ_j by `factor` and try again from W (a shorter step, closer to the gradient step -g_j / μ_j,
+      which lowers f_j once it is short enough, since W is inside a region).
+
+    H_j + μ_j I is invertible for every μ_j > 0 because H_j is positive semidefinite, so dead and thinly active units
+    need no special case. A unit with zero gradient (a dead one) stays where it is, and so does a unit whose f_j has
+    not fallen after `max_tries` tries (it keeps the μ_j it came with). f never rises. `damping` is one μ for every
+    unit, or the per-unit μ_j that the previous step returned."""
+    check_inputs(X, W, Y)
+    k, n = W.shape
+    if isinstance(damping, torch.Tensor):
+        if damping.shape != (n,):
+            raise ValueError(f"damping must be a number or one μ per unit, shape ({n},); got shape "
+                             f"{tuple(damping.shape)}")
+        if not bool(((damping > 0) & torch.isfinite(damping)).all()):
+            raise ValueError(f"damping must be finite and > 0 for every unit; got {damping.tolist()}")
+        mu = damping.to(W.dtype).clone()
+    else:
+        mu = torch.full((n,), checked_positive(damping, "damping"), dtype=W.dtype)
+    if checked_positive(factor, "factor") <= 1:
+        raise ValueError(f"factor must be > 1 (it grows μ after a rejected step), got {factor}")
+    if isinstance(max_tries, bool) or not isinstance(max_tries, int) or max_tries < 1:
+        raise ValueError(f"max_tries must be a whole number >= 1, got {max_tries!r}")
+    Z = X @ W
+    E = torch.relu(Z) - Y
+    gradient = (2 * E * (Z > 0)).T @ X                      # n × k: row j is unit j's gradient (XᵀG)_{:,j}
+    blocks = hessian_blocks(X, W)
+    before = (E ** 2).sum(dim=0)                            # f_j, one per unit
+    new, start = W.clone(), mu.clone()
+    pending = gradient.abs().amax(dim=1) > 0
+    identity = torch.eye(k, dtype=W.dtype)
+    for _ in range(max_tries):
+        units = pending.nonzero().squeeze(1)
+        if not len(units):
+            break
+        steps = _solve_per_unit(blocks[units] + mu[units, None, None] * identity, -gradient[units])
+        trial = W[:, units] + steps.T
+        accepted = ((torch.relu(X @ trial) - Y[:, units]) ** 2).sum(dim=0) < before[units]
+        new[:, units[accepted]] = trial[:, accepted]
+        mu[units] = torch.where(accepted, mu[units] / factor, mu[units] * factor)
+        pending[units[accepted]] = False
+    mu[pending] = start[pending]                            # no try lowered f_j: stay, with the μ_j we came with
+    return DampedStep(new, mu)
 
 
 def per_sample_gradients(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
@@ -131,3 +218,18 @@ def per_sample_gradients(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor) -> t
     Z = X @ W
     G = 2 * (torch.relu(Z) - Y) * (Z > 0).to(Z.dtype)
     return X[:, :, None] * G[:, None, :]                   # the outer product of row i of X and row i of G
+
+
+def cross_entropy_gradients(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor):
+    """(dW, dX, G) for softmax with cross-entropy on a linear layer, f = -Σ_ij Y_ij log P_ij with P the softmax of
+    each row of Z = XW: G = P - Y, dW = XᵀG, dX = GWᵀ. Each row of Y must sum to 1 (one-hot, or probabilities),
+    which is what the derivation uses."""
+    check_inputs(X, W, Y)
+    sums = Y.sum(dim=1)
+    wrong = (sums - 1).abs() > 1e-6
+    if wrong.any():
+        row = int(wrong.nonzero()[0])
+        raise ValueError(f"each row of Y must sum to 1 (one-hot targets or probabilities); row {row} sums to "
+                         f"{sums[row].item():.6g}")
+    G = torch.softmax(X @ W, dim=1) - Y
+    return X.T @ G, G @ W.T, G

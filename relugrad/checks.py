@@ -1,4 +1,5 @@
-"""Rungs 1 and 2 of the verification ladder: exact, within the dtype's tolerance, and the norm-wise relative error.
+"""Rung 1 of the verification ladder (exact, and within the dtype's tolerance) and the norm-wise relative error
+that every rung measures with.
 
 Input rules, shared by `relative_error` and `compare`:
 - torch tensors and numpy arrays (converted) of a real floating dtype are accepted; anything else, None included,
@@ -22,8 +23,11 @@ from relugrad.validation import check_finite, checked_tensor, shape_text
 # gradients reach against an exact reference, at most a third of what the smallest bug in relugrad.bugs gives.
 # Both sides are measured by tests/test_checks.py::test_tolerances_separate_correct_gradients_from_every_bug.
 # bfloat16 has none: measured the same way, no tolerance meets both margins (its 8 significant bits put the
-# round-off of correct gradients too close to the `>=` bug). A gradient whose terms cancel almost completely
-# (say dW = XᵀG near 0 with k = n = 1) is ill-conditioned, and even a correct one may exceed its tolerance.
+# round-off of correct gradients too close to the `>=` bug).
+# The tolerances assume a well-conditioned gradient, not tiny next to its own terms: near a stationary point, where
+# ||XᵀG|| << || |X|ᵀ|G| ||, a correct XᵀG summed in another order can exceed them by orders of magnitude
+# (tests/test_checks.py::test_a_correct_gradient_misses_its_tolerance_at_a_stationary_point); so can a float32
+# result judged against a float64 reference near a fit, where |E| << |A|.
 RELATIVE_TOLERANCE = {torch.float16: 1e-2, torch.float32: 1e-5, torch.float64: 1e-12}
 
 
@@ -81,6 +85,7 @@ def relative_error(a, b) -> float:
 
     Computed in float64 after scaling by powers of two, so it neither underflows nor overflows at any input scale;
     empty tensors give 0. a and b are tensors or numpy arrays of one shape; see the module docstring for bad input.
+    When b is much smaller than the terms summed to give it, round-off alone makes it large (see RELATIVE_TOLERANCE).
     """
     a, b = _checked_pair(a, b, "a", "b")
     if a.shape != b.shape:
@@ -128,8 +133,9 @@ def compare(name: str, computed, reference) -> Comparison:
     """Compare a gradient with its reference: exact, within tolerance, max |difference|, norm-wise relative error.
 
     The tolerance is that of the lower precision of the two dtypes (a float32 result against a float64 reference
-    is judged as float32). Different shapes are a failed comparison (e.g. a gradient in numerator layout), reported
-    with relative error inf and the shapes in ``detail``; bad input raises as described in the module docstring.
+    is judged as float32), and assumes a well-conditioned gradient (see RELATIVE_TOLERANCE). Different shapes are a
+    failed comparison (e.g. a gradient in numerator layout), reported with relative error inf and the shapes in
+    ``detail``; bad input raises as described in the module docstring.
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a str such as 'dW', got {type(name).__name__}")

@@ -1,6 +1,8 @@
 """What backward costs: the layer A = max(XW, 0) with the hand backward as a custom torch.autograd.Function that
 saves a Boolean mask (1 byte an entry) or packed bits (1 bit an entry), beside autograd's, which saves the float
-output A to rebuild the mask; and a way to see what each saves (torch.autograd.graph.saved_tensors_hooks).
+output A to rebuild the mask; a way to see what each saves (torch.autograd.graph.saved_tensors_hooks); and the
+statistics the backward benchmark reports (paired ratios, their bootstrap interval, and a verdict against the
+noise floor of an A/A pair).
 
 The measured times the book quotes come from tests/benchmark_backward.py, which writes them to
 relugrad/data/backward_cost.json (read here by `measured_times`): timing changes from run to run, and the book's
@@ -8,16 +10,17 @@ pages must not.
 """
 
 import json
+import random
+import statistics
 from importlib import resources
 
 import torch
 
 
 def apply_mask(U: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """G = U ⊙ M for a Boolean mask M, in one vectorised pass: the mask's bytes read as int8 (0 or 1), which PyTorch
-    multiplies into a float tensor in about the time autograd's ReLU backward takes to select from A. (`U * mask` on the Boolean
-    tensor itself computes the same G, but converts each entry on the way, which is several times slower:
-    tests/benchmark_backward.py measures the three ways.)"""
+    """G = U ⊙ M for a Boolean mask M, in one vectorised pass, with the mask's bytes read as int8 (0 or 1). Both
+    `U * mask` and this convert the mask to float on the way; PyTorch's conversion from bool is the slower kernel
+    on CPU (tests/benchmark_backward.py times both conversions and both products)."""
     return U * mask.view(torch.int8)
 
 
@@ -117,15 +120,11 @@ def saved_tensors(layer, X: torch.Tensor, W: torch.Tensor) -> list[dict]:
     return list(found.values())
 
 
-def extra_saved_bytes(layer, X: torch.Tensor, W: torch.Tensor) -> int:
-    """Bytes kept alive only for backward: everything saved that is not an input (A, the mask, or the bits)."""
-    return sum(entry["bytes"] for entry in saved_tensors(layer, X, W) if not entry["input"])
-
-
-def network_extra_saved_bytes(layer, X: torch.Tensor, weights: list[torch.Tensor]) -> int:
-    """As extra_saved_bytes, for a stack A_l = layer(A_{l-1}, W_l) with A_0 = X: every distinct storage saved for
-    backward that is not X or a weight. A storage that two operations save (autograd's ReLU output, which the next
-    matrix product saves as its input) counts once."""
+def saved_bytes(run, *existing: torch.Tensor) -> int:
+    """Bytes that `run()` keeps alive for backward: every distinct storage its operations save, seen by
+    saved_tensors_hooks and counted once (a storage two operations save, such as autograd's ReLU output that the
+    next matrix product or the loss saves as its input, counts once), less the storages of `existing` (inputs,
+    weights, targets: they exist anyway)."""
     saved = []
 
     def pack(tensor):
@@ -133,12 +132,81 @@ def network_extra_saved_bytes(layer, X: torch.Tensor, weights: list[torch.Tensor
         return tensor
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        run()
+    inputs = {t.untyped_storage().data_ptr() for t in existing}
+    storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in saved}
+    return sum(size for pointer, size in storages.items() if pointer not in inputs)
+
+
+def extra_saved_bytes(layer, X: torch.Tensor, W: torch.Tensor) -> int:
+    """Bytes kept alive only for backward: everything saved that is not an input (A, the mask, or the bits)."""
+    return saved_bytes(lambda: layer(X, W), X, W)
+
+
+def network_extra_saved_bytes(layer, X: torch.Tensor, weights: list[torch.Tensor]) -> int:
+    """As extra_saved_bytes, for a stack A_l = layer(A_{l-1}, W_l) with A_0 = X: every distinct storage saved for
+    backward that is not X or a weight."""
+    def stack():
         A = X
         for W in weights:
             A = layer(A, W)
-    inputs = {t.untyped_storage().data_ptr() for t in (X, *weights)}
-    storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in saved}
-    return sum(size for pointer, size in storages.items() if pointer not in inputs)
+        return A
+    return saved_bytes(stack, X, *weights)
+
+
+def loss_extra_saved_bytes(layer, loss, X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor) -> int:
+    """As extra_saved_bytes, for loss(layer(X, W), Y): what the layer and the loss keep, beyond X, W and Y."""
+    return saved_bytes(lambda: loss(layer(X, W), Y), X, W, Y)
+
+
+# Statistics of the backward benchmark: each round times every variant once (in an order shuffled every round),
+# and a variant is compared with its reference through the ratios of their times in the same rounds.
+
+def paired_ratios(times: list[float], reference: list[float]) -> list[float]:
+    """Each round's time of a variant over its reference's time in the same round."""
+    if len(times) != len(reference) or not times:
+        raise ValueError(f"paired times need the same, non-zero number of rounds: got {len(times)} and "
+                         f"{len(reference)}")
+    if min(reference) <= 0:
+        raise ValueError("a reference time is zero or negative: times must be positive seconds")
+    return [a / b for a, b in zip(times, reference)]
+
+
+def median_interval(values: list[float], confidence: float = 0.95, resamples: int = 2000,
+                    seed: int = 0) -> tuple[float, float, float]:
+    """The median of `values` and a percentile bootstrap interval for it: the rounds drawn again with replacement,
+    `resamples` times (seeded, so the same values give the same interval)."""
+    if len(values) < 2:
+        raise ValueError(f"an interval needs at least 2 values, got {len(values)}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie between 0 and 1, got {confidence}")
+    generator = random.Random(seed)
+    medians = sorted(statistics.median(generator.choices(values, k=len(values))) for _ in range(resamples))
+    tail = (1 - confidence) / 2
+    low = medians[int(tail * (resamples - 1))]
+    high = medians[int(round((1 - tail) * (resamples - 1)))]
+    return statistics.median(values), low, high
+
+
+def summarise(times: list[float], reference: list[float], reference_name: str, seed: int = 0) -> dict:
+    """A variant against its reference: the median paired ratio, its 95 % bootstrap interval, and the quartiles of
+    the single rounds' ratios (their spread)."""
+    ratios = paired_ratios(times, reference)
+    median, low, high = median_interval(ratios, seed=seed)
+    quartiles = statistics.quantiles(ratios, n=4)
+    return {"reference": reference_name, "median": median, "interval": [low, high],
+            "quartiles": [quartiles[0], quartiles[2]], "rounds": len(ratios)}
+
+
+def verdict(interval, floor) -> str:
+    """'indistinguishable' when a ratio's interval contains 1 or overlaps the A/A pair's interval `floor` (the noise
+    of the measurement), else 'slower' or 'faster'."""
+    (low, high), (floor_low, floor_high) = interval, floor
+    if low > high or floor_low > floor_high:
+        raise ValueError(f"an interval runs from its low end to its high end: got {interval} and {floor}")
+    if low <= 1 <= high or (low <= floor_high and floor_low <= high):
+        return "indistinguishable"
+    return "slower" if low > 1 else "faster"
 
 
 DATA = "backward_cost.json"

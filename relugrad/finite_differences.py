@@ -1,8 +1,9 @@
-"""Rung 3 of the verification ladder: central finite differences, and the largest step that crosses no kink of f.
+"""Rung 2 of the verification ladder: central finite differences, and the largest step that crosses no kink of f.
 
 f is piecewise quadratic: while a step moves no Z_ij across 0, f along the step is one quadratic, and a central
 difference of a quadratic has no truncation error. Only round-off remains, and it grows like 1/h as h shrinks,
-so the largest kink-free step is the most accurate one.
+so the largest kink-free step is the most accurate one. Near a fit no step helps: each entry of E = A - Y carries
+a rounding error of about u|A_ij|, so the estimate's relative error is about u ||A|| / ||E|| (notebook 02).
 """
 
 import math
@@ -74,7 +75,7 @@ def _exact_zeros_message(Z: torch.Tensor) -> str:
     zeros = [tuple(int(i) for i in z) for z in (Z == 0).nonzero()]
     shown = ", ".join(f"Z[{i}, {j}]" for i, j in zeros[:5]) + (", …" if len(zeros) > 5 else "")
     return (f"Z = XW has {len(zeros)} exact zero{'s' if len(zeros) > 1 else ''} ({shown}): f has a kink there, so "
-            f"every step crosses it and a central difference averages two one-sided slopes. Use inputs without "
+            f"every step crosses it and a central difference mixes two one-sided slopes. Use inputs without "
             f"exact zeros in Z, e.g. mixed_sign_inputs")
 
 

@@ -1,8 +1,10 @@
-"""Rung 4 of the verification ladder: a gradient formula as the backward of a torch.autograd.Function.
+"""Rung 3 of the verification ladder: a gradient formula as the backward of a torch.autograd.Function.
 
 `torch.autograd.gradcheck` compares a function's backward with finite differences of its forward. On the plain
 objective that backward is autograd's own, so the hand formulas are never seen. Wrapped here, the forward computes
-f and the backward is the formula: gradcheck then tests the formula itself.
+f and the backward is the formula: gradcheck then tests the formula itself. gradcheck works in its inputs' dtype
+and needs inputs that require grad: pass float64 leaves (on plain tensors it raises; in float32 it fails even
+HandLayer).
 
 The backward is built from differentiable torch operations on the saved inputs, so autograd can differentiate it
 in turn: `gradgradcheck` checks those second derivatives, which a Hessian-vector product or a gradient penalty

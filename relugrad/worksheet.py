@@ -32,7 +32,9 @@ HINTS = {
                 "(chapters/relu_at_zero.md)",
 }
 SHAPES = (5, 3, 4)        # m, k, n all different: a misplaced transpose cannot have the right shape
-SQUARE = (6, 4, 4)        # k = n: a transposed dW has the right shape, only its numbers are wrong
+SQUARE = (6, 4, 4)        # k = n: a transposed dW has the right shape, and code that branches on shapes is caught
+BRANCHES = ("right when m, k, n all differ but not when k = n: does your code branch on, or reshape by, the shapes? "
+            "(chapters/gradient_w.md, 'Why the shape check is not a proof')")
 
 
 @dataclass
@@ -179,7 +181,8 @@ def check_backward(my_backward: Callable, title: str = "Part 2: the backward pas
             return _record(report, keep)
         errors = ", ".join(f"{c.name} {c.relative_error:.1e}" for c in comparisons)
         if not report.add(all(c.passed for c in comparisons), f"against autograd ({label}): relative errors {errors}"):
-            report.diagnosis = diagnose(mine, X, W, Y) or (
+            square_only = label == "mixed signs, k = n"   # reached only when the all-different case passed
+            report.diagnosis = diagnose(mine, X, W, Y) or (BRANCHES if square_only else
                 "not one of the catalogued mistakes: compare each gradient with the worked example in "
                 "chapters/worked_example.md, one intermediate at a time")
             return _record(report, keep)

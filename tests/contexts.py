@@ -314,7 +314,7 @@ def layer_definitions(activation: Callable = _relu, bias: bool = False) -> dict[
         "f": lambda c: (c.tensor("E") ** 2).sum(),
         "G": _gradient_at("Z"),
         "J": lambda c: _jacobian_vec(c, "E", "W"),          # ∂vec(E)/∂vec(W)^T
-        "N": _newton_point,                                  # W after one Newton step
+        "S": lambda c: _newton_point(c) - c.tensor("W"),    # the Newton step: W + S is the Newton point
     }
 
 
@@ -381,6 +381,14 @@ class LayeredContext(Context):
         super().__init__(*args, **kwargs)
         self.depth = depth
 
+    def with_directions(self, names, seed: int = 12345) -> "Context":
+        """As for one layer; W_\\ell (or b_\\ell) names the weights (or biases) of every layer at once."""
+        expanded = set()
+        for name in names:
+            layer = re.fullmatch(r"([A-Za-z])_\\ell", name)
+            expanded |= {f"{layer.group(1)}_{l}" for l in range(1, self.depth + 1)} if layer else {name}
+        return super().with_directions(expanded, seed)
+
     def instances(self, statement: str) -> list[str]:
         if not self.SUBSCRIPT.search(statement):
             return [statement]
@@ -404,22 +412,24 @@ class LayeredContext(Context):
         return found
 
 
-def layered(widths: tuple[int, ...], seed: int = 0, dead_unit: bool = False) -> LayeredContext:
-    """X (m × k) = A_0 and weights W_l of sizes h_{l-1} × h_l, h_l = widths[l + 1]; every Z_l has both signs. With
-    `dead_unit`, hidden unit 1 of layer 1 is inactive for every sample (its column of Z_1 is negative)."""
+def layered(widths: tuple[int, ...], seed: int = 0, dead_unit: bool = False, bias: bool = False) -> LayeredContext:
+    """X (m × k) = A_0 and weights W_l of sizes n_{l-1} × n_l, n_l = widths[l + 1] (n_0 = k, n_L = n); every Z_l has
+    both signs. With `dead_unit`, hidden unit 1 of layer 1 is inactive for every sample (its column of Z_1 is
+    negative). With `bias`, Z_l = A_{l-1} W_l + 1_m b_l^T, with a bias b_l (n_l × 1) per layer."""
     m, depth = widths[0], len(widths) - 2
     generator = torch.Generator().manual_seed(seed)
     while True:
         X = _draw(generator, m, widths[1])
         weights = {f"W_{l}": _draw(generator, widths[l], widths[l + 1]) for l in range(1, depth + 1)}
         Y = _draw(generator, m, widths[-1])
+        biases = {f"b_{l}": _draw(generator, widths[l + 1], 1) for l in range(1, depth + 1)} if bias else {}
         if dead_unit:
             X[:, 0] = X[:, 0].abs() + 1
             weights["W_1"][0, 0] = -3.0
             weights["W_1"][1:, 0] *= 0.1
         A, good = X, True
         for l in range(1, depth + 1):
-            Z = A @ weights[f"W_{l}"]
+            Z = A @ weights[f"W_{l}"] + (biases[f"b_{l}"].T if bias else 0)
             live = Z[:, 1:] if (dead_unit and l == 1) else Z
             good &= bool((live > 0).any() and (live < 0).any())
             if dead_unit and l == 1:
@@ -427,25 +437,48 @@ def layered(widths: tuple[int, ...], seed: int = 0, dead_unit: bool = False) -> 
             A = torch.relu(Z)
         if good:
             break
+    return _layered_context(X, [weights[f"W_{l}"] for l in range(1, depth + 1)], Y,
+                            [biases[f"b_{l}"] for l in range(1, depth + 1)] if bias else None)
+
+
+def _layered_context(X: torch.Tensor, weights: list[torch.Tensor], Y: torch.Tensor,
+                     biases: list[torch.Tensor] | None = None) -> LayeredContext:
+    """The world of a network with these weights (and biases): A_0 = X, Z_l, A_l, M_l, G_l, E, f, and the widths
+    n_0 = k, ..., n_L = n."""
+    depth = len(weights)
     definitions: dict[str, Callable] = {"A_0": lambda c: c.tensor("X")}
+
+    def pre_activation(c, l):
+        Z = c.tensor(f"A_{l - 1}") @ c.tensor(f"W_{l}")
+        if biases is not None:
+            Z = Z + torch.ones(Z.shape[0], 1, dtype=Z.dtype) @ c.tensor(f"b_{l}").T
+        return Z
+
     for l in range(1, depth + 1):
-        definitions[f"Z_{l}"] = lambda c, l=l: c.tensor(f"A_{l - 1}") @ c.tensor(f"W_{l}")
+        definitions[f"Z_{l}"] = lambda c, l=l: pre_activation(c, l)
         definitions[f"A_{l}"] = lambda c, l=l: _relu(c.tensor(f"Z_{l}"))
         definitions[f"M_{l}"] = lambda c, l=l: (c.tensor(f"Z_{l}") > 0).to(torch.float64)
         definitions[f"G_{l}"] = _gradient_at(f"Z_{l}")
     definitions["E"] = lambda c: c.tensor(f"A_{depth}") - c.tensor("Y")
     definitions["f"] = lambda c: (c.tensor("E") ** 2).sum()
-    sizes = {"m": m, "k": widths[1], "n": widths[-1], **{f"h_{l}": widths[l + 1] for l in range(depth + 1)}}
-    if depth == 2:
-        sizes["h"] = widths[2]
-    return LayeredContext(sizes, {"X": X, **weights, "Y": Y}, definitions, depth=depth)
+    widths = [X.shape[1]] + [W.shape[1] for W in weights]
+    sizes = {"m": X.shape[0], "k": widths[0], "n": widths[-1], **{f"n_{l}": widths[l] for l in range(depth + 1)}}
+    inputs = {"X": X, **{f"W_{l}": W for l, W in enumerate(weights, 1)}, "Y": Y}
+    if biases is not None:
+        inputs.update({f"b_{l}": b for l, b in enumerate(biases, 1)})
+    return LayeredContext(sizes, inputs, definitions, depth=depth)
+
+
+def two_layer_example(X: torch.Tensor, W_1: torch.Tensor, W_2: torch.Tensor, Y: torch.Tensor) -> LayeredContext:
+    """A worked example of two layers: its own matrices, nothing random."""
+    return _layered_context(X, [W_1, W_2], Y)
 
 
 # Sizes (m, k, n): all different, and k = n. The Hessian's worlds have enough samples for every unit to be active
 # on at least k + 1 of them, so that each block 2 X^T diag(M_{:,j}) X is invertible.
 BEYOND_SHAPES = [(5, 3, 4), (6, 4, 4)]
 HESSIAN_SHAPES = [(12, 3, 4), (10, 4, 4)]
-# Layer widths (m, k, h, n) for two layers; (m, k, ..., n) for depths 2, 3 and 4; and for three layers alone.
+# Layer widths (m, k, n_1, n) for two layers; (m, k, ..., n) for depths 2, 3 and 4; and for three layers alone.
 TWO_LAYER_WIDTHS = [(5, 3, 6, 4), (6, 4, 4, 4)]
 DEEP_WIDTHS = [(5, 3, 6, 4), (6, 4, 5, 3, 2), (7, 3, 4, 4, 5, 3)]
 THREE_LAYER_WIDTHS = [(6, 4, 5, 3, 2), (5, 3, 4, 4, 4)]
@@ -456,6 +489,7 @@ CONTEXTS.update({
                             for shape in BEYOND_SHAPES],
     "two_layers": lambda: [layered(widths, seed=0, dead_unit=True) for widths in TWO_LAYER_WIDTHS],
     "deep": lambda: [layered(widths, seed=0) for widths in DEEP_WIDTHS],
+    "deep_bias": lambda: [layered(widths, seed=0, bias=True) for widths in DEEP_WIDTHS],
     "three_layers": lambda: [layered(widths, seed=0) for widths in THREE_LAYER_WIDTHS],
     "kronecker": lambda: [beyond_layer(*shape, seed=0) for shape in BEYOND_SHAPES],
     "hessian": lambda: [beyond_layer(*shape, seed=0, min_active=shape[1] + 1) for shape in HESSIAN_SHAPES],
@@ -464,4 +498,38 @@ CONTEXTS.update({
 })
 
 # Worked examples: the context that reads a block's own matrices (eq-NAME-inputs), by the name of its chapter's context.
-EXAMPLES = {"one_layer": one_layer_example, "bias": bias_example}
+EXAMPLES = {"one_layer": one_layer_example, "bias": bias_example, "two_layers": two_layer_example}
+
+
+def cross_entropy_layer(m: int, k: int, n: int, seed: int = 0, one_hot: bool = True) -> Context:
+    """Softmax with cross-entropy on a linear layer: Z = XW, P = softmax of each row of Z, f = -Σ_ij Y_ij log P_ij.
+    Y is one-hot (each row sums to 1), or, with `one_hot=False`, positive with rows that do not sum to 1."""
+    generator = torch.Generator().manual_seed(seed)
+    X, W = _draw(generator, m, k), _draw(generator, k, n)
+    if one_hot:
+        Y = F.one_hot(torch.randint(n, (m,), generator=generator), n).to(torch.float64)
+    else:
+        Y = torch.rand(m, n, generator=generator, dtype=torch.float64) + 0.1
+    definitions = {
+        "Z": lambda c: c.tensor("X") @ c.tensor("W"),
+        "P": lambda c: torch.softmax(c.tensor("Z"), dim=1),
+        "f": lambda c: -(c.tensor("Y") * torch.log(c.tensor("P"))).sum(),
+        "G": _gradient_at("Z"),
+    }
+    return Context({"m": m, "k": k, "n": n}, {"X": X, "W": W, "Y": Y}, definitions)
+
+
+def kronecker_rules(m: int, k: int, n: int, seed: int = 0) -> Context:
+    """The kronecker world, with stand-ins whose products PR and QS exist: P (m × k), R (k × n), Q (n × m), S (m × k);
+    B (m × k), C (k × n) and D (n × m) as before."""
+    world = beyond_layer(m, k, n, seed)
+    generator = torch.Generator().manual_seed(seed + 2000)
+    shapes = {"P": (m, k), "R": (k, n), "Q": (n, m), "S": (m, k)}
+    return world._replace(inputs={**world.inputs, **{name: _draw(generator, *shape) for name, shape in shapes.items()}})
+
+
+CONTEXTS.update({
+    "kronecker_rules": lambda: [kronecker_rules(*shape, seed=0) for shape in BEYOND_SHAPES],
+    "cross_entropy": lambda: [cross_entropy_layer(*shape, seed=0) for shape in BEYOND_SHAPES],
+    "soft_targets": lambda: [cross_entropy_layer(*shape, seed=0, one_hot=False) for shape in BEYOND_SHAPES],
+})

@@ -72,7 +72,7 @@ call.2: FUNC "(" expr ")"
       | FUNC "'" "(" expr ")"                                  -> call_derivative
 shape_literal.2: "(" shape ")"
 shape: SYMBOL_OR_NUMBER "\\times" SYMBOL_OR_NUMBER
-SYMBOL_OR_NUMBER: /[a-z]+(_\{?[0-9]+\}?)?|[0-9]+/
+SYMBOL_OR_NUMBER: /[a-z]+(_(\{[0-9]+\}|[0-9]+))?|[0-9]+/
 sumsub: "_" "{" LETTER "=" NUMBER "}"   -> sum_from
       | "_" "{" INDICES "}"             -> sum_over
       | "_" LETTER                      -> sum_over
@@ -266,7 +266,7 @@ class Scope:
 
 
 def _size_name(token: str) -> str:
-    """A size as the contexts name it: a layer's width h_{2} (or h_2) is h_2; m stays m."""
+    """A size as the contexts name it: a layer's width n_{2} (or n_2) is n_2; m stays m."""
     return re.sub(r"_\{?([0-9]+)\}?", r"_\1", token)
 
 
@@ -466,7 +466,7 @@ class Evaluator:
         return self(shape)
 
     def shape(self, rows, cols):
-        def size(token):   # a number, a size such as k, a layer's width such as h_{2}, or a product such as mn
+        def size(token):   # a number, a size such as k, a layer's width such as n_{2}, or a product such as mn
             token = str(token)
             if token.isdigit():
                 return int(token)
@@ -531,7 +531,7 @@ class Evaluator:
         indices, start = self(sub)
         upper = None
         if sup is not None:
-            upper = self.scope.context.size(_size_name(str(sup.children[0])))   # m, h_2
+            upper = self.scope.context.size(_size_name(str(sup.children[0])))   # m, n_2
         if start is not None and start != 1:
             raise NotEvaluable("a sum that does not start at 1")
         for index in indices:

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relugrad import mixed_sign_inputs, objective, relative_error
-from relugrad.beyond import (ACTIVATIONS, activation_gradients, bias_gradients, hessian_matrix, network_gradients,
-                             newton_step, per_sample_gradients)
+from relugrad.beyond import (ACTIVATIONS, activation_gradients, bias_gradients, damped_newton_step, hessian_matrix,
+                             network_gradients, newton_step, per_sample_gradients)
 from relugrad.cost import (LAYERS, LinearReLU, extra_saved_bytes, measured_times, network_extra_saved_bytes,
                            pack_bits, saved_tensors, unpack_bits)
 from relugrad.notebook import agreement
@@ -88,7 +88,7 @@ def test_backpropagation_recursion_matches_autograd(depth, seed):
 
 
 @pytest.mark.parametrize("shape", [(30, 3, 4), (20, 4, 4)])
-def test_hessian_matches_autograd_and_newton_lands_on_the_regions_minimum(shape):
+def test_hessian_matches_autograd_and_newton_lands_on_the_minimiser_of_the_regions_quadratic(shape):
     X, W, Y = mixed_sign_inputs(*shape, seed=0)
     k, n = W.shape
     H = torch.autograd.functional.hessian(lambda w: objective(X, w, Y), W)
@@ -100,6 +100,100 @@ def test_hessian_matches_autograd_and_newton_lands_on_the_regions_minimum(shape)
     assert model_gradient.abs().max() < 1e-9
     step = torch.linalg.solve(H, torch.func.grad(lambda w: objective(X, w, Y))(W).T.reshape(-1))
     assert torch.allclose(N, W - step.reshape(n, k).T, rtol=1e-10, atol=1e-10)
+
+
+def _unit_terms(X, W, Y):
+    """f_j, unit j's term of f, for every unit."""
+    return ((torch.relu(X @ W) - Y) ** 2).sum(dim=0)
+
+
+def test_newton_step_refuses_a_unit_active_on_fewer_than_k_samples():
+    X, W, Y = mixed_sign_inputs(6, 3, 2, seed=3)
+    assert (X @ W > 0).sum(dim=0).tolist() == [2, 3]      # unit 0: two samples for three weights
+    Z = X @ W
+    G = 2 * (torch.relu(Z) - Y) * (Z > 0)
+    blocks = 2 * torch.einsum("ia,ij,ic->jac", X, (Z > 0).double(), X)
+    silent = W - torch.linalg.solve(blocks, (G.T @ X).unsqueeze(-1)).squeeze(-1).T   # what solve alone returns
+    assert objective(X, silent, Y) > 10 * objective(X, W, Y)                       # no error, and nonsense
+    with pytest.raises(ValueError, match=r"unit 0 is active on 2 sample\(s\), fewer than its k = 3 weights"):
+        newton_step(X, W, Y)
+
+
+def test_newton_step_raises_exactly_when_some_unit_has_fewer_than_k_samples():
+    """The reviewers' reproduction: 300 draws with 6 samples, 3 inputs and 2 units."""
+    raised = 0
+    for seed in range(300):
+        X, W, Y = mixed_sign_inputs(6, 3, 2, seed=seed)
+        thin = bool(((X @ W > 0).sum(dim=0) < 3).any())
+        if thin:
+            with pytest.raises(ValueError, match="no Newton step"):
+                newton_step(X, W, Y)
+            raised += 1
+            continue
+        S = newton_step(X, W, Y) - W
+        M = (X @ W > 0).double()
+        assert (X.T @ ((M * (X @ (W + S)) - Y) * M)).abs().max() < 1e-9     # eq-newton-lands
+    assert raised == 178
+
+
+def test_newton_step_names_a_dead_unit_and_a_unit_whose_samples_span_too_little():
+    X, W, Y = mixed_sign_inputs(8, 3, 2, seed=0)
+    assert int((X @ W[:, 0] > 0).sum()) >= 3
+    dead = W.clone()
+    dead[:, 1] = 0                                          # Z[:, 1] = 0 exactly: inactive on every sample
+    with pytest.raises(ValueError, match=r"unit 1 is active on 0 sample\(s\)"):
+        newton_step(X, dead, Y)
+    flat = X.clone()
+    flat[:, 2] = flat[:, 0] + flat[:, 1]                    # every sample in one plane of R^3
+    assert int((flat @ W[:, 0] > 0).sum()) >= 3
+    with pytest.raises(ValueError, match="samples on which unit 0 is active span only 2 of the 3 directions"):
+        newton_step(flat, W, Y)
+
+
+@settings(max_examples=60, deadline=None)
+@given(m=st.integers(2, 8), k=st.integers(1, 4), n=st.integers(1, 4), seed=seeds,
+       damping=st.floats(1e-6, 1e3))
+def test_damped_newton_step_never_raises_f_and_leaves_still_units_still(m, k, n, seed, damping):
+    X, W, Y = mixed_sign_inputs(m, k, n, seed)
+    step = damped_newton_step(X, W, Y, damping=damping)
+    assert (_unit_terms(X, step.W, Y) <= _unit_terms(X, W, Y)).all()
+    assert step.damping.shape == (n,) and (step.damping > 0).all()
+    Z = X @ W
+    still = ~(X.T @ (2 * (torch.relu(Z) - Y) * (Z > 0))).any(dim=0)          # zero gradient: a dead unit
+    assert torch.equal(step.W[:, still], W[:, still])
+
+
+def test_damped_newton_step_moves_a_unit_that_has_no_newton_step():
+    X, W, Y = mixed_sign_inputs(6, 3, 2, seed=3)           # unit 0 is active on 2 samples
+    W_new, damping = damped_newton_step(X, W, Y)
+    assert (_unit_terms(X, W_new, Y) < _unit_terms(X, W, Y)).all()
+    again = damped_newton_step(X, W_new, Y, damping=damping)                # the damping carries over
+    assert objective(X, again.W, Y) <= objective(X, W_new, Y)
+
+
+def test_damped_newton_step_runs_from_newton_to_gradient_descent():
+    """Tiny damping where the Newton point is in the region: Newton's step; huge damping: -g / damping."""
+    X, teacher, _ = mixed_sign_inputs(64, 4, 3, seed=1)
+    Y = torch.relu(X @ teacher)
+    W = teacher + 0.01 * torch.randn(4, 3, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    assert torch.equal(X @ W > 0, X @ teacher > 0)
+    assert torch.allclose(damped_newton_step(X, W, Y, damping=1e-12).W, newton_step(X, W, Y), rtol=1e-9, atol=1e-9)
+    gradient = torch.func.grad(lambda w: objective(X, w, Y))(W)
+    large = damped_newton_step(X, W, Y, damping=1e9)
+    assert relative_error((large.W - W) * 1e9, -gradient) < 1e-6
+    assert torch.allclose(large.damping, torch.full((3,), 1e8, dtype=torch.float64))
+
+
+def test_damped_newton_step_rejects_bad_damping():
+    X, W, Y = mixed_sign_inputs(6, 3, 2, seed=0)
+    with pytest.raises(ValueError, match="damping must be a finite number > 0, got 0.0"):
+        damped_newton_step(X, W, Y, damping=0.0)
+    with pytest.raises(ValueError, match=r"one μ per unit, shape \(2,\); got shape \(3,\)"):
+        damped_newton_step(X, W, Y, damping=torch.ones(3, dtype=torch.float64))
+    with pytest.raises(ValueError, match="finite and > 0 for every unit"):
+        damped_newton_step(X, W, Y, damping=torch.tensor([1.0, -1.0], dtype=torch.float64))
+    with pytest.raises(ValueError, match="factor must be > 1"):
+        damped_newton_step(X, W, Y, factor=1.0)
 
 
 def test_per_sample_gradients_are_what_vmap_computes_and_sum_to_the_gradient():
@@ -163,6 +257,88 @@ def test_committed_measurements_name_the_machine_and_cover_tiny_to_large():
     json.dumps(data)   # plain data: what the notebook reads
 
 
+def test_committed_measurements_carry_intervals_and_the_a_a_noise_floor():
+    """What notebook 13 reads: every ratio a median with its interval, an A/A pair per size, the mask passes."""
+    data = measured_times()
+    assert data["threads"] >= 1 and "shuffled every round" in data["statistic"]
+    for row in data["rows"] + [data["mask_pass"]]:
+        assert row["rounds"] >= 30
+        for summary in row["ratios"].values():
+            low, high = summary["interval"]
+            assert 0 < low <= summary["median"] <= high and summary["rounds"] == row["rounds"]
+    for row in data["rows"]:
+        assert row["ratios"]["backward, autograd, again"]["reference"] == "backward, autograd"
+        assert {"backward, hand, Boolean mask", "backward, hand, packed bits", "backward, autograd over forward",
+                "backward without dX, hand, Boolean mask"} <= set(row["ratios"])
+    assert {"U * mask, Boolean", "U * mask, read as int8",
+            "mask to float: Boolean over int8"} <= set(data["mask_pass"]["ratios"])
+
+
+@pytest.mark.parametrize("loss,ratio", [
+    (lambda A, Y: ((A - Y) ** 2).sum(), 0.625),                                  # saves E, not A: the mask saves
+    (lambda A, Y: torch.nn.functional.mse_loss(A, Y, reduction="sum"), 1.25),    # saves A: the mask comes on top
+    (torch.nn.MSELoss(), 1.25)])
+def test_the_loss_decides_whether_the_mask_saves_memory_at_the_last_layer(loss, ratio):
+    from relugrad.cost import loss_extra_saved_bytes
+    X, W, Y = torch.randn(32, 16, requires_grad=True), torch.randn(16, 24, requires_grad=True), torch.randn(32, 24)
+    kept = {name: loss_extra_saved_bytes(LAYERS[name], loss, X, W, Y) for name in ("autograd", "hand, Boolean mask")}
+    assert kept["hand, Boolean mask"] / kept["autograd"] == ratio
+
+
+def test_flop_counter_counts_only_matrix_products():
+    """The cost chapter: FlopCounterMode's agreement with 2mkn is by construction, the element-wise rest counts 0."""
+    from torch.utils.flop_counter import FlopCounterMode
+    Z, Y = torch.randn(40, 30), torch.randn(40, 30)
+    with FlopCounterMode(display=False) as counter:
+        ((torch.relu(Z) - Y) ** 2).sum()
+    assert counter.get_total_flops() == 0
+
+
+def test_median_interval_is_seeded_and_holds_the_median():
+    from relugrad.cost import median_interval, summarise
+    values = [1 + 0.01 * ((7 * i) % 13 - 6) for i in range(60)]
+    median, low, high = median_interval(values)
+    assert low <= median <= high and median_interval(values) == (median, low, high)
+    assert median_interval([2.0] * 10) == (2.0, 2.0, 2.0)
+    summary = summarise([2 * v for v in values], [2.0] * 60, "reference")
+    assert summary["reference"] == "reference" and summary["rounds"] == 60
+    assert summary["quartiles"][0] <= summary["median"] <= summary["quartiles"][1]
+
+
+@pytest.mark.parametrize("interval,expected", [
+    ((0.99, 1.03), "indistinguishable"),      # contains 1
+    ((1.02, 1.04), "indistinguishable"),      # above 1, but overlaps the A/A interval
+    ((1.04, 1.06), "slower"), ((0.90, 0.95), "faster")])
+def test_verdict_reads_a_ratio_against_the_a_a_noise_floor(interval, expected):
+    from relugrad.cost import verdict
+    assert verdict(interval, (0.97, 1.03)) == expected
+
+
+def test_benchmark_statistics_reject_bad_input():
+    from relugrad.cost import median_interval, paired_ratios, verdict
+    with pytest.raises(ValueError, match="same, non-zero number of rounds"):
+        paired_ratios([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="zero or negative"):
+        paired_ratios([1.0], [0.0])
+    with pytest.raises(ValueError, match="at least 2 values"):
+        median_interval([1.0])
+    with pytest.raises(ValueError, match="low end to its high end"):
+        verdict((1.1, 1.0), (0.9, 1.1))
+
+
+def test_benchmark_rounds_run_every_variant_once_in_a_shuffled_order():
+    """The method the cost chapter states: each round runs every variant once, the order shuffled every round."""
+    import random
+    from benchmark_backward import rounds
+    order = []
+    runs = {name: (lambda name=name: order.append(name) or 1.0) for name in "abcdef"}
+    times = rounds(runs, 20, random.Random(0))
+    assert all(len(values) == 20 for values in times.values())
+    per_round = [order[i:i + 6] for i in range(0, len(order), 6)]
+    assert all(sorted(names) == list("abcdef") for names in per_round)
+    assert len({tuple(names) for names in per_round}) > 10 and len({names[0] for names in per_round}) > 1
+
+
 @pytest.mark.parametrize("error,text", [(0.0, "bit for bit"), (1.234e-16, "to a relative error of 1.2e-16")])
 def test_agreement_says_bit_for_bit_only_for_zero(error, text):
     assert agreement(error) == text
@@ -172,3 +348,80 @@ def test_agreement_rejects_what_is_not_an_error():
     for bad in (-1e-16, float("nan")):
         with pytest.raises(ValueError):
             agreement(bad)
+
+
+@settings(max_examples=30, deadline=None)
+@given(m=st.integers(1, 7), k=sizes, n=st.integers(2, 7), seed=seeds, smoothing=st.sampled_from([0.0, 0.1]))
+def test_cross_entropy_gradients_match_autograd(m, k, n, seed, smoothing):
+    from relugrad.beyond import cross_entropy_gradients
+    X, W, _ = mixed_sign_inputs(m, k, n, seed)
+    labels = torch.randint(n, (m,), generator=torch.Generator().manual_seed(seed))
+    Y = (1 - smoothing) * torch.nn.functional.one_hot(labels, n).double() + smoothing / n
+    dW, dX, G = cross_entropy_gradients(X, W, Y)
+    dX_auto, dW_auto = _autograd(
+        lambda X, W: torch.nn.functional.cross_entropy(X @ W, labels, reduction="sum", label_smoothing=smoothing), X, W)
+    assert relative_error(dW, dW_auto) < 1e-12 and relative_error(dX, dX_auto) < 1e-12
+    assert torch.allclose(G.sum(dim=1), torch.zeros(m, dtype=G.dtype), atol=1e-12)   # P and Y rows both sum to 1
+
+
+def test_cross_entropy_targets_must_sum_to_one_per_row():
+    from relugrad.beyond import cross_entropy_gradients
+    X, W, _ = mixed_sign_inputs(4, 3, 2, seed=0)
+    with pytest.raises(ValueError, match="row 0 sums to 2"):
+        cross_entropy_gradients(X, W, torch.ones(4, 2, dtype=torch.float64))
+
+
+def test_gelu_slope_turns_where_its_second_derivative_vanishes():
+    """The activations chapter: GELU''(z) = 2Φ'(z) + zΦ''(z) = Φ'(z)(2 - z²), with Φ''(z) = -zΦ'(z)."""
+    z = torch.linspace(-4, 4, 801, dtype=torch.float64)
+    density = torch.exp(-z ** 2 / 2) / (2 * torch.pi) ** 0.5
+    second = torch.func.vmap(torch.func.grad(torch.func.grad(torch.nn.functional.gelu)))(z)
+    assert torch.allclose(second, density * (2 - z ** 2), rtol=1e-12, atol=1e-12)
+
+
+class _ReluSlopeOneAtZero(torch.autograd.Function):
+    """ReLU whose backward uses slope 1 at z = 0 (the homework's Z * (Z >= 0)); PyTorch's uses 0."""
+
+    @staticmethod
+    def forward(ctx, z):
+        ctx.save_for_backward(z)
+        return torch.relu(z)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        (z,) = ctx.saved_tensors
+        return upstream * (z >= 0).to(z.dtype)
+
+
+@pytest.mark.parametrize("depth,dead_layer", [(3, 1), (4, 2)])
+def test_a_sample_dead_in_a_lower_layer_adds_nothing_under_any_convention_at_zero(depth, dead_layer):
+    """any_depth.md: a sample whose units in layer l are all inactive has a locally constant loss. Without biases
+    the rows of Z above are exactly 0 (kinks), yet the weights' gradients are the same with slope 0 or 1 at 0, and
+    the same as those of the batch without the sample."""
+    generator = torch.Generator().manual_seed(depth)
+    widths = [3, 5, 4, 4, 3][: depth + 1]
+    X = torch.randn(7, widths[0], generator=generator, dtype=torch.float64)
+    weights = [torch.randn(a, b, generator=generator, dtype=torch.float64) for a, b in zip(widths, widths[1:])]
+    Y = torch.randn(7, widths[-1], generator=generator, dtype=torch.float64)
+    A = X[:1]                                              # make sample 0 dead in `dead_layer`
+    for W in weights[: dead_layer - 1]:
+        A = torch.relu(A @ W)
+    assert A.any()                                         # alive below: it dies in `dead_layer` itself
+    weights[dead_layer - 1] -= (A @ weights[dead_layer - 1]).clamp_min(0).max() / A.pow(2).sum() * A.T + 1e-3 * A.T
+
+    def gradients(relu, X, Y):
+        leaves = [W.clone().requires_grad_(True) for W in weights]
+        A, rows = X, []
+        for W in leaves:
+            A = relu(A @ W)
+            rows.append(A[0].detach())
+        ((A - Y) ** 2).sum().backward()
+        return [W.grad for W in leaves], rows
+    slope_zero, rows = gradients(torch.relu, X, Y)
+    assert (rows[dead_layer - 1] == 0).all() and all((row == 0).all() for row in rows[dead_layer:])
+    slope_one, _ = gradients(_ReluSlopeOneAtZero.apply, X, Y)
+    without, _ = gradients(torch.relu, X[1:], Y[1:])
+    for zero, one, rest in zip(slope_zero, slope_one, without):
+        assert torch.equal(zero, one)
+        assert torch.allclose(zero, rest, rtol=1e-12, atol=1e-12)
+    assert Y[0].abs().sum() > 0        # so under slope 1 the sample's row of G_L, -2 Y_0, is not zero

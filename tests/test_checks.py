@@ -210,6 +210,44 @@ def test_every_known_bug_is_caught(bug):
     assert max(c.relative_error for c in comparisons) > 1e-3
 
 
+def _stationary_point(m=200, k=4, n=3):
+    """Targets that make dW = XᵀG vanish: in each column, the active residuals are orthogonal to the active inputs."""
+    X, W, _ = mixed_sign_inputs(m, k, n, seed=0)
+    Z = X @ W
+    generator = torch.Generator().manual_seed(0)
+    E = torch.randn(Z.shape, generator=generator, dtype=Z.dtype)
+    for j in range(n):
+        active = Z[:, j] > 0
+        Q, _ = torch.linalg.qr(X[active])
+        E[active, j] -= Q @ (Q.T @ E[active, j])
+    return X, W, torch.relu(Z) - E
+
+
+def test_a_correct_gradient_misses_its_tolerance_at_a_stationary_point():
+    """The tolerances assume a well-conditioned gradient (the chapter on verification says so): where the terms of
+    XᵀG cancel almost completely, the same correct sum taken in another order misses the float64 tolerance by
+    orders of magnitude, though its error is round-off next to the size of the terms, || |X|ᵀ|G| ||."""
+    X, W, Y = _stationary_point()
+    reference = autograd_gradients(X, W, Y).dW
+    G = 2 * (torch.relu(X @ W) - Y) * (X @ W > 0)
+    terms = (X.abs().T @ G.abs()).norm()
+    assert reference.norm() < 1e-12 * terms                                   # a stationary point
+    reordered = sum(torch.outer(X[i], G[i]) for i in reversed(range(X.shape[0])))   # XᵀG, summed backwards
+    assert (reordered - reference).norm() < 1e-15 * terms                     # right, up to round-off
+    assert compare("dW", reordered, reference).relative_error > 1e3 * RELATIVE_TOLERANCE[torch.float64]
+
+
+def test_a_correct_float32_gradient_misses_its_tolerance_near_a_fit():
+    """Judged against float64, a correct float32 gradient fails once |E| << |A|: E = A - Y loses digits."""
+    X, W, _ = mixed_sign_inputs(6, 4, 4, seed=0)
+    A = torch.relu(X @ W)
+    Y = A + 1e-3 * torch.randn(A.shape, generator=torch.Generator().manual_seed(0), dtype=A.dtype)
+    in_float32 = hand_gradients(X.float(), W.float(), Y.float())
+    assert not all(c.passed for c in compare_gradients(in_float32, hand_gradients(X, W, Y)))
+    far = (X, W, mixed_sign_inputs(6, 4, 4, seed=0)[2])   # the same layer, targets far from A
+    assert all(c.passed for c in compare_gradients(hand_gradients(*(t.float() for t in far)), hand_gradients(*far)))
+
+
 # ---- central_difference ---------------------------------------------------------------------------------------
 
 def test_central_difference_of_a_quadratic_is_exact():

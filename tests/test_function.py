@@ -1,4 +1,8 @@
-"""Rung 4 tests the hand formulas: gradcheck and gradgradcheck on a torch.autograd.Function whose backward they are."""
+"""Rung 3 tests the hand formulas: gradcheck and gradgradcheck on a torch.autograd.Function whose backward they are."""
+
+import re
+import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -43,15 +47,44 @@ def test_gradcheck_catches_every_bug_random_inputs_can_show(bug):
 
 def test_gradcheck_is_ill_posed_at_exact_zeros_so_rung_1_judges_the_ge_mask():
     """`>=` for `>` differs from the right formula only where some Z_ij is exactly 0. There f has a kink at the
-    point itself, so gradcheck's finite differences average two one-sided slopes and fail the RIGHT formula too:
-    gradcheck cannot tell the two apart. Comparing with autograd (same convention at 0) can, and does."""
+    point itself; where E_ij != 0 the one-sided slopes differ, a central difference matches neither mask, and
+    gradcheck fails the RIGHT formula too: it cannot tell the two apart. Comparing with autograd (same convention
+    at 0) can, and does. Where E_ij = 0 at the kink both slopes are 0, and gradcheck passes both formulas."""
     ge_bug = next(bug for bug in BUGS if bug.needs_exact_zeros)
-    inputs = leaves(*exact_zero_inputs())
+    ge_layer = function_with_backward(ge_bug.gradients)
+    X, W, Y = exact_zero_inputs()
+    kinks = X @ W == 0
+    assert kinks.any() and (Y[kinks] != 0).all()   # E = -Y != 0 at every kink
+    inputs = leaves(X, W, Y)
     assert not gradcheck(HandLayer.apply, inputs, raise_exception=False)
-    assert not gradcheck(function_with_backward(ge_bug.gradients).apply, inputs, raise_exception=False)
+    assert not gradcheck(ge_layer.apply, inputs, raise_exception=False)
     reference = autograd_gradients(*inputs)
     assert all(c.allclose for c in compare_gradients(hand_gradients(*inputs), reference))
     assert not all(c.allclose for c in compare_gradients(ge_bug.gradients(*inputs), reference))
+    no_error_at_kinks = leaves(X, W, Y.masked_fill(kinks, 0.0))
+    assert gradcheck(HandLayer.apply, no_error_at_kinks)
+    assert gradcheck(ge_layer.apply, no_error_at_kinks)
+
+
+def test_gradcheck_needs_float64_leaves():
+    """As the chapter says: on plain tensors gradcheck raises, and it converts nothing to float64, so with float32
+    leaves it fails even the right formula (and only warns about the dtype)."""
+    X, W, Y = mixed_sign_inputs(6, 4, 4, seed=0)
+    with pytest.raises(ValueError, match="at least one input tensor to require gradient"):
+        gradcheck(HandLayer.apply, (X, W, Y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert not gradcheck(HandLayer.apply, leaves(X.float(), W.float(), Y.float()), raise_exception=False)
+    assert gradcheck(HandLayer.apply, leaves(X, W, Y))
+
+
+def test_the_chapters_gradcheck_block_runs_as_printed():
+    """The HandLayer block of the chapter on verification runs in an empty namespace, imports included."""
+    text = (Path(__file__).parents[1] / "chapters" / "verification.md").read_text()
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if "class HandLayer" in b]
+    namespace = {}
+    exec(block, namespace)  # noqa: S102 - our own chapter
+    assert "gradcheck(HandLayer.apply" in block and namespace["X"].dtype == torch.float64
 
 
 def test_gradgradcheck_catches_a_backward_that_autograd_cannot_differentiate():

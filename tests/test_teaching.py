@@ -16,9 +16,9 @@ CHAPTERS = [c["file"].removeprefix("chapters/") for part in TOC["parts"] for c i
 
 def test_the_chapters_are_those_of_the_issue():
     assert CHAPTERS == ["notation", "gradient_y", "gradient_w", "gradient_x", "worked_example", "relu_at_zero",
-                        "verification", "homework", "summary",
+                        "verification", "summary",
                         "beyond/bias", "beyond/activations", "beyond/two_layers", "beyond/any_depth",
-                        "beyond/kronecker", "beyond/hessian", "beyond/torch_func", "beyond/cost"]
+                        "beyond/kronecker", "beyond/hessian", "beyond/torch_func", "beyond/cost", "homework"]
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
@@ -41,9 +41,17 @@ def test_exercises_go_from_warm_up_to_challenge():
     assert {"Warm-up", "Practice", "Challenge"} == set(levels) and levels.count("Challenge") >= 6
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_each_chapters_exercises_climb_in_difficulty(chapter):
+    order = ["Warm-up", "Practice", "Challenge"]
+    levels = re.findall(r"\{exercise\} (Warm-up|Practice|Challenge):", (ROOT / "chapters" / f"{chapter}.md").read_text())
+    assert levels == sorted(levels, key=order.index), f"{chapter}: {levels}"
+
+
 def test_solutions_are_hidden_on_the_page(html_root):
     page = (html_root / "chapters" / "gradient_w.html").read_text()
-    assert page.count('class="solution dropdown admonition"') == 4
+    solutions = (ROOT / "chapters" / "gradient_w.md").read_text().count("{solution-start}")
+    assert solutions >= 4 and page.count('class="solution dropdown admonition"') == solutions
     assert "togglebutton.js" in page and 'id="exercise-content"' not in page
 
 
@@ -79,3 +87,16 @@ def test_citation_names_the_configured_repository():
         "a fork names its repository in _config.yml and in CITATION.cff"
     assert citation["authors"] == [{"name": config["author"]}]
     assert set(citation["license"]) == {"CC-BY-4.0", "MIT"}
+
+
+def test_the_plan_assigns_every_exercise_once():
+    """The teaching page's plan names every exercise of the book once, and only exercises that exist."""
+    exercises = [label for path in sorted((ROOT / "chapters").rglob("*.md"))
+                 for label in re.findall(r"^`{3,4}\{exercise\}[^\n]*\n:label: (\S+)", path.read_text(), flags=re.M)]
+    plan = (ROOT / "chapters" / "teaching.md").read_text()
+    table = [line for line in plan.splitlines() if line.startswith("| {doc}")]
+    named = re.findall(r"\{ref\}`(ex-[^`]+)`", "\n".join(table))
+    assert len(exercises) == len(set(exercises)) >= 40
+    assert sorted(named) == sorted(exercises), (f"missing from the plan: {set(exercises) - set(named)}; "
+                                                f"not an exercise: {set(named) - set(exercises)}; "
+                                                f"named twice: {[x for x in named if named.count(x) > 1]}")

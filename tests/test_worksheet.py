@@ -118,6 +118,18 @@ def test_an_unknown_mistake_and_a_wrong_shape_get_guidance(capsys):
     assert not two.passed and "three tensors" in str(two)
 
 
+def test_code_that_branches_on_shapes_is_caught_by_the_square_case(capsys):
+    def branching(X, W, Y):   # right when k != n; transposes dW back to the wrong orientation when k = n
+        right = hand_gradients(X, W, Y)
+        dW = right.dW.T
+        if dW.shape != W.shape:
+            dW = dW.T
+        return dW, right.dX, right.dY
+    report = worksheet.check_backward(branching, keep=False)
+    assert not report.passed and "branch on" in report.diagnosis, str(report)
+    assert [ok for ok, _ in report.lines[:3]] == [True, True, False], str(report)   # shapes, all different, then k = n
+
+
 def test_graders_get_an_exception(capsys):
     worksheet._REPORTS.clear()
     with pytest.raises(AssertionError):
