@@ -130,11 +130,13 @@ class DerivationDirective(SphinxDirective):
 
 
 def visit_derivation(self, node):
-    self.body.append(self.starttag(node, "div", CLASS="derivation", role="group",
-                                   **({"aria-label": f"Derivation ({node['number']})"} if node["number"] else {})))
-    if node["number"]:
+    shown = None
+    if node["number"]:   # the book-wide number the reader sees, which the page-local one is not
         number = self.builder.fignumbers.get("displaymath", {}).get(node["ids"][0]) if node["ids"] else None
         shown = ".".join(map(str, number)) if number else str(node["number"])
+    self.body.append(self.starttag(node, "div", CLASS="derivation", role="group",
+                                   **({"aria-label": f"Derivation ({shown})"} if shown else {})))
+    if shown:
         self.body.append(f'<span class="eqno">({shown})')
         self.add_permalink_ref(node, "Permalink to this derivation")
         self.body.append("</span>")

@@ -120,16 +120,18 @@ def _solve_per_unit(blocks: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
 
 
 def _singular_unit(X: torch.Tensor, W: torch.Tensor, blocks: torch.Tensor) -> str | None:
-    """Why some unit's Hessian block is singular, in words, or None if every block has full rank k."""
+    """Why some unit's Hessian block is singular, in words, or None if every block has full rank k. Units are
+    counted from 1, as in the book; the column of W is named too."""
     k = W.shape[0]
     active = (X @ W > 0).sum(dim=0)
     ranks = torch.linalg.matrix_rank(blocks, hermitian=True)   # default tolerance: eigenvalues below k·eps·largest
     for j in range(W.shape[1]):
+        unit = f"unit {j + 1} (column W[:, {j}])"
         if active[j] < k:
-            return (f"unit {j} is active on {int(active[j])} sample(s), fewer than its k = {k} weights, so its "
+            return (f"{unit} is active on {int(active[j])} sample(s), fewer than its k = {k} weights, so its "
                     f"Hessian block 2 Xᵀ diag(M[:, {j}]) X has rank below {k}")
         if ranks[j] < k:
-            return (f"the {int(active[j])} samples on which unit {j} is active span only {int(ranks[j])} of the "
+            return (f"the {int(active[j])} samples on which {unit} is active span only {int(ranks[j])} of the "
                     f"{k} directions of its weights, so its Hessian block has rank {int(ranks[j])}")
     return None
 
@@ -140,9 +142,10 @@ def newton_step(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor) -> torch.Tens
 
     Every block must be invertible. A unit active on fewer than k samples (a dead unit too), or whose active samples
     span fewer than k directions (numerical rank by torch.linalg.matrix_rank's default tolerance), has directions of
-    zero curvature: the quadratic then has a whole line or plane of minimisers and Newton's step does not exist. We
-    raise ValueError naming the unit rather than pick one of them (a pseudo-inverse would; torch.linalg.solve returns
-    a meaningless step, or raises only on an exactly zero pivot). damped_newton_step handles such units."""
+    zero curvature. Its equation H_j s = -g_j still has solutions (g_j = 2 Xᵀ diag(M_{:,j}) (X W_{:,j} - Y_{:,j}) lies
+    in the range of H_j), but a whole line or plane of them: there is no unique Newton step. We raise ValueError
+    naming the unit rather than pick one (a pseudo-inverse would pick the shortest; torch.linalg.solve returns a
+    meaningless step, or raises only on an exactly zero pivot). damped_newton_step handles such units."""
     check_inputs(X, W, Y)
     Z = X @ W
     M = (Z > 0).to(Z.dtype)
@@ -150,7 +153,7 @@ def newton_step(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor) -> torch.Tens
     blocks = hessian_blocks(X, W)
     reason = _singular_unit(X, W, blocks)
     if reason:
-        raise ValueError(f"no Newton step: {reason}; use damped_newton_step")
+        raise ValueError(f"no unique Newton step: {reason}; use damped_newton_step")
     steps = _solve_per_unit(blocks, G.T @ X)                     # row j: block j⁻¹ (XᵀG)_{:,j}
     return W - steps.T
 
@@ -174,7 +177,11 @@ def damped_newton_step(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor, dampin
     H_j + μ_j I is invertible for every μ_j > 0 because H_j is positive semidefinite, so dead and thinly active units
     need no special case. A unit with zero gradient (a dead one) stays where it is, and so does a unit whose f_j has
     not fallen after `max_tries` tries (it keeps the μ_j it came with). f never rises. `damping` is one μ for every
-    unit, or the per-unit μ_j that the previous step returned."""
+    unit, or the per-unit μ_j that the previous step returned. Each μ_j is kept between the dtype's smallest normal
+    number and its largest, so that it never underflows to 0 nor overflows to inf and can always be passed back.
+
+    This is a simplified Levenberg–Marquardt rule: a step is accepted when f_j falls, with no gain ratio (actual
+    against predicted decrease) and no trust region."""
     check_inputs(X, W, Y)
     k, n = W.shape
     if isinstance(damping, torch.Tensor):
@@ -186,6 +193,8 @@ def damped_newton_step(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor, dampin
         mu = damping.to(W.dtype).clone()
     else:
         mu = torch.full((n,), checked_positive(damping, "damping"), dtype=W.dtype)
+    info = torch.finfo(W.dtype)
+    mu = mu.clamp(info.tiny, info.max)                      # float32 would round 1e-50 to 0 and 1e39 to inf
     if checked_positive(factor, "factor") <= 1:
         raise ValueError(f"factor must be > 1 (it grows μ after a rejected step), got {factor}")
     if isinstance(max_tries, bool) or not isinstance(max_tries, int) or max_tries < 1:
@@ -206,7 +215,7 @@ def damped_newton_step(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor, dampin
         trial = W[:, units] + steps.T
         accepted = ((torch.relu(X @ trial) - Y[:, units]) ** 2).sum(dim=0) < before[units]
         new[:, units[accepted]] = trial[:, accepted]
-        mu[units] = torch.where(accepted, mu[units] / factor, mu[units] * factor)
+        mu[units] = torch.where(accepted, mu[units] / factor, mu[units] * factor).clamp(info.tiny, info.max)
         pending[units[accepted]] = False
     mu[pending] = start[pending]                            # no try lowered f_j: stay, with the μ_j we came with
     return DampedStep(new, mu)

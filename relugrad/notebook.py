@@ -42,9 +42,11 @@ def readable(value: float, digits: int = 2) -> str:
         return "0"
     if not math.isfinite(value):
         raise ValueError(f"cannot write {value} in prose")
-    if 1e-3 <= abs(value) < 1e4:
-        return f"{value:.{digits}g}"
     exponent = math.floor(math.log10(abs(value)))
+    if 1e-3 <= abs(value) < 1e4:   # plain digits: `g` would switch to 1e+03 once the digits run out
+        decimals = max(digits - 1 - exponent, 0)
+        text = f"{round(value, digits - 1 - exponent):,.{decimals}f}"
+        return (text.rstrip("0").rstrip(".") if "." in text else text).replace("-", "−")
     mantissa = round(value / 10 ** exponent, digits - 1)
     if abs(mantissa) >= 10:   # rounding carried into the next power of ten
         mantissa, exponent = mantissa / 10, exponent + 1

@@ -376,6 +376,19 @@ class LayeredContext(Context):
     l = 1..L, G_{\\ell-1} for l = 2..L (A_0 = X exists, M_0 does not)."""
 
     SUBSCRIPT = re.compile(r"_(\\ell(?![a-zA-Z])|L(?![a-zA-Z])|\{\s*(?:\\ell|L)\s*(?:[-+]\s*\d+\s*)?\})")
+    # \sum_{\ell'=\ell+1}^{L} \langle ... \rangle: one term per layer above \ell, written out before \ell is
+    LAYER_SUM = re.compile(r"\\sum_\{\\ell'\s*=\s*\\ell\s*\+\s*1\}\^\{?L\}?\s*\\langle(.*?)\\rangle", re.S)
+    PRIMED = re.compile(r"_\{\s*\\ell'\s*(?:([-+])\s*(\d+)\s*)?\}")
+
+    def _expand_layer_sum(self, statement: str, layer: int) -> str:
+        def term(body: str, upper: int) -> str:
+            number = lambda p: upper + (int(p.group(2)) * (1 if p.group(1) == "+" else -1) if p.group(1) else 0)
+            return "\\langle " + self.PRIMED.sub(lambda p: f"_{{{number(p)}}}", body) + " \\rangle"
+
+        def expand(match):
+            terms = [term(match.group(1), upper) for upper in range(layer + 1, self.depth + 1)]
+            return "(" + " + ".join(terms) + ")" if terms else "0"   # an empty sum at \ell = L
+        return self.LAYER_SUM.sub(expand, statement)
 
     def __init__(self, *args, depth: int, **kwargs):
         super().__init__(*args, **kwargs)
@@ -402,7 +415,7 @@ class LayeredContext(Context):
                 number = eval(re.sub(r"\s+", "", inner), {"__builtins__": {}})   # digits, + and - only
                 return f"_{{{number}}}"
 
-            text = self.SUBSCRIPT.sub(substitute, statement)
+            text = self.SUBSCRIPT.sub(substitute, self._expand_layer_sum(statement, layer) if layer else statement)
             for symbol, number in re.findall(r"([A-Z])_\{(-?\d+)\}", text):
                 ok &= self.has(f"{symbol}_{number}")
             if ok:
@@ -501,6 +514,15 @@ CONTEXTS.update({
 EXAMPLES = {"one_layer": one_layer_example, "bias": bias_example, "two_layers": two_layer_example}
 
 
+def hessian_example(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor) -> Context:
+    """The second-derivatives chapter's Newton step by hand: its own matrices, S from autograd's Hessian."""
+    (m, k), n = X.shape, W.shape[1]
+    return Context({"m": m, "k": k, "n": n}, {"X": X, "W": W, "Y": Y}, layer_definitions())
+
+
+EXAMPLES["hessian"] = hessian_example
+
+
 def cross_entropy_layer(m: int, k: int, n: int, seed: int = 0, one_hot: bool = True) -> Context:
     """Softmax with cross-entropy on a linear layer: Z = XW, P = softmax of each row of Z, f = -Σ_ij Y_ij log P_ij.
     Y is one-hot (each row sums to 1), or, with `one_hot=False`, positive with rows that do not sum to 1."""
@@ -515,8 +537,13 @@ def cross_entropy_layer(m: int, k: int, n: int, seed: int = 0, one_hot: bool = T
         "P": lambda c: torch.softmax(c.tensor("Z"), dim=1),
         "f": lambda c: -(c.tensor("Y") * torch.log(c.tensor("P"))).sum(),
         "G": _gradient_at("Z"),
+        # one row as columns: z = Z_{1,:}^T, y = Y_{1,:}^T (inputs), p = softmax(z), and J = ∂p/∂z^T by autograd
+        "p": lambda c: torch.softmax(c.tensor("z"), dim=0),
+        "J": lambda c: torch.autograd.functional.jacobian(lambda z: torch.softmax(z, dim=0),
+                                                          c.tensor("z")).reshape(n, n),
     }
-    return Context({"m": m, "k": k, "n": n}, {"X": X, "W": W, "Y": Y}, definitions)
+    rows = {"z": (X @ W)[:1].T.clone(), "y": Y[:1].T.clone()}
+    return Context({"m": m, "k": k, "n": n}, {"X": X, "W": W, "Y": Y, **rows}, definitions)
 
 
 def kronecker_rules(m: int, k: int, n: int, seed: int = 0) -> Context:

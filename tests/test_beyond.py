@@ -109,13 +109,13 @@ def _unit_terms(X, W, Y):
 
 def test_newton_step_refuses_a_unit_active_on_fewer_than_k_samples():
     X, W, Y = mixed_sign_inputs(6, 3, 2, seed=3)
-    assert (X @ W > 0).sum(dim=0).tolist() == [2, 3]      # unit 0: two samples for three weights
+    assert (X @ W > 0).sum(dim=0).tolist() == [2, 3]      # unit 1: two samples for three weights
     Z = X @ W
     G = 2 * (torch.relu(Z) - Y) * (Z > 0)
     blocks = 2 * torch.einsum("ia,ij,ic->jac", X, (Z > 0).double(), X)
     silent = W - torch.linalg.solve(blocks, (G.T @ X).unsqueeze(-1)).squeeze(-1).T   # what solve alone returns
     assert objective(X, silent, Y) > 10 * objective(X, W, Y)                       # no error, and nonsense
-    with pytest.raises(ValueError, match=r"unit 0 is active on 2 sample\(s\), fewer than its k = 3 weights"):
+    with pytest.raises(ValueError, match=r"unit 1 \(column W\[:, 0\]\) is active on 2 sample\(s\), fewer than its k = 3"):
         newton_step(X, W, Y)
 
 
@@ -126,7 +126,7 @@ def test_newton_step_raises_exactly_when_some_unit_has_fewer_than_k_samples():
         X, W, Y = mixed_sign_inputs(6, 3, 2, seed=seed)
         thin = bool(((X @ W > 0).sum(dim=0) < 3).any())
         if thin:
-            with pytest.raises(ValueError, match="no Newton step"):
+            with pytest.raises(ValueError, match="no unique Newton step"):
                 newton_step(X, W, Y)
             raised += 1
             continue
@@ -141,12 +141,12 @@ def test_newton_step_names_a_dead_unit_and_a_unit_whose_samples_span_too_little(
     assert int((X @ W[:, 0] > 0).sum()) >= 3
     dead = W.clone()
     dead[:, 1] = 0                                          # Z[:, 1] = 0 exactly: inactive on every sample
-    with pytest.raises(ValueError, match=r"unit 1 is active on 0 sample\(s\)"):
+    with pytest.raises(ValueError, match=r"unit 2 \(column W\[:, 1\]\) is active on 0 sample\(s\)"):
         newton_step(X, dead, Y)
     flat = X.clone()
     flat[:, 2] = flat[:, 0] + flat[:, 1]                    # every sample in one plane of R^3
     assert int((flat @ W[:, 0] > 0).sum()) >= 3
-    with pytest.raises(ValueError, match="samples on which unit 0 is active span only 2 of the 3 directions"):
+    with pytest.raises(ValueError, match=r"on which unit 1 \(column W\[:, 0\]\) is active span only 2 of the 3"):
         newton_step(flat, W, Y)
 
 
@@ -164,7 +164,7 @@ def test_damped_newton_step_never_raises_f_and_leaves_still_units_still(m, k, n,
 
 
 def test_damped_newton_step_moves_a_unit_that_has_no_newton_step():
-    X, W, Y = mixed_sign_inputs(6, 3, 2, seed=3)           # unit 0 is active on 2 samples
+    X, W, Y = mixed_sign_inputs(6, 3, 2, seed=3)           # unit 1 is active on 2 samples
     W_new, damping = damped_newton_step(X, W, Y)
     assert (_unit_terms(X, W_new, Y) < _unit_terms(X, W, Y)).all()
     again = damped_newton_step(X, W_new, Y, damping=damping)                # the damping carries over
@@ -194,6 +194,56 @@ def test_damped_newton_step_rejects_bad_damping():
         damped_newton_step(X, W, Y, damping=torch.tensor([1.0, -1.0], dtype=torch.float64))
     with pytest.raises(ValueError, match="factor must be > 1"):
         damped_newton_step(X, W, Y, factor=1.0)
+
+
+def test_a_singular_block_has_many_newton_steps_not_none():
+    """g_j = 2 Xᵀ diag(M_{:,j}) (X W_{:,j} - Y_{:,j}) lies in range(Xᵀ diag(M_{:,j})) = range(H_j): H_j s = -g_j is
+    solvable, with a line (or more) of solutions. Hence the book's "no unique Newton step", not "no Newton step"."""
+    X, W, Y = mixed_sign_inputs(6, 3, 2, seed=3)           # unit 1 is active on 2 samples, k = 3
+    dead = W.clone()
+    dead[:, 1] = 0                                          # unit 2 dead: H = 0 and g = 0, every s solves it
+    for weights, j in ((W, 0), (dead, 1)):
+        Z = X @ weights
+        H = 2 * X.T @ ((Z[:, j] > 0).double()[:, None] * X)
+        g = X.T @ (2 * (torch.relu(Z[:, j]) - Y[:, j]) * (Z[:, j] > 0))
+        assert torch.linalg.matrix_rank(H) < 3
+        shortest = -torch.linalg.pinv(H) @ g                # the pseudo-inverse's pick, the shortest solution
+        assert (H @ shortest + g).norm() <= 1e-12 * max(g.norm(), 1)       # lstsq residual ~ 0: solvable
+        null = torch.linalg.svd(H).Vh[-1]                   # a direction of zero curvature
+        assert (H @ (shortest + null) + g).norm() <= 1e-12 * max(g.norm(), 1)   # another solution
+
+
+@pytest.mark.parametrize("dtype, damping", [(torch.float64, 5e-324), (torch.float32, 1e-44),
+                                            (torch.float64, 1e308), (torch.float32, 1e38)])
+def test_damped_newton_step_returns_a_damping_it_accepts_back(dtype, damping):
+    """μ is divided by 10 after each accepted step: without a floor it underflowed to 0 (and the next call refused
+    it); multiplied by 10 it could overflow to inf."""
+    X, W, Y = (t.to(dtype) for t in mixed_sign_inputs(6, 3, 2, seed=2))
+    info = torch.finfo(dtype)
+    for _ in range(5):
+        W, damping = damped_newton_step(X, W, Y, damping=damping)
+        assert damping.dtype == dtype and ((damping >= info.tiny) & (damping <= info.max)).all()
+
+
+def test_the_chapters_newton_step_by_hand():
+    """The hand-sized example of chapters/beyond/hessian.md, read from its block eq-newton-example-inputs: one unit,
+    k = 2, four samples; the prose says f goes from 9 to 1 and W + S stays in W's region."""
+    from contexts import _leftmost_symbol
+    from display_math import ROOT, blocks
+    from equations import PARSER, Evaluator, Scope, preprocess
+
+    block = next(b for b in blocks(ROOT / "chapters" / "beyond" / "hessian.md")
+                 if b.label == "eq-newton-example-inputs")
+    named = {}
+    for statement in block.statements:
+        scope = Scope(None)
+        tree = PARSER.parse(preprocess(statement, scope))
+        named[_leftmost_symbol(tree.children[0])] = Evaluator(scope)(tree.children[2]).t.double()
+    X, W, Y = named["X"], named["W"], named["Y"]
+    N = newton_step(X, W, Y)
+    assert torch.equal(N, torch.tensor([[2.0], [1.0]], dtype=torch.float64))
+    assert objective(X, W, Y).item() == 9 and objective(X, N, Y).item() == 1
+    assert torch.equal(X @ N > 0, X @ W > 0)                # it lands inside W's region: a local minimum
 
 
 def test_per_sample_gradients_are_what_vmap_computes_and_sum_to_the_gradient():
@@ -425,3 +475,17 @@ def test_a_sample_dead_in_a_lower_layer_adds_nothing_under_any_convention_at_zer
         assert torch.equal(zero, one)
         assert torch.allclose(zero, rest, rtol=1e-12, atol=1e-12)
     assert Y[0].abs().sum() > 0        # so under slope 1 the sample's row of G_L, -2 Y_0, is not zero
+
+
+@pytest.mark.parametrize("m,n,seed", [(5, 4, 0), (3, 6, 1)])
+def test_a_residual_connection_adds_the_copys_gradient(m, n, seed):
+    """Z = A + AW (any_depth.md): ∂f/∂A = G + G W^T and ∂f/∂W = A^T G, with G = ∂f/∂Z, for f = ||max(Z, 0) - Y||²."""
+    A, W, Y = mixed_sign_inputs(m, n, n, seed=seed)
+    def f_of_Z(Z):
+        return ((torch.relu(Z) - Y) ** 2).sum()
+
+    dA, dW = _autograd(lambda a, w: f_of_Z(a + a @ w), A, W)
+    G = _autograd(f_of_Z, A + A @ W)[0]
+    assert torch.allclose(dA, G + G @ W.T, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(dW, A.T @ G, rtol=1e-12, atol=1e-12)
+    assert not torch.allclose(dA, G @ W.T)   # the copy's term is really there

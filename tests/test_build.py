@@ -121,6 +121,35 @@ def test_math_is_prerendered_without_errors(html_root):
     assert rendered > 200
 
 
+def test_no_tex_is_left_unrendered_in_the_text(html_root):
+    """A formula that Markdown broke apart (a line starting with "- " inside $...$ becomes a list) shows raw TeX."""
+    leftovers = []
+    for path in pages(html_root):
+        html = re.sub(r"<annotation.*?</annotation>|<pre.*?</pre>|<code.*?</code>|<script.*?</script>|<style.*?</style>",
+                      "", path.read_text(), flags=re.S)
+        text = re.sub(r"<[^>]+>", "", html)
+        leftovers += [f"{path.name}: {m.group(0)!r}" for m in re.finditer(r".{0,30}(?:\\[a-zA-Z]{2,}|\$[^$\n]{1,40}\$?).{0,10}", text)]
+    assert not leftovers, leftovers
+
+
+def test_derivations_announce_the_number_they_show(html_root):
+    """A screen reader hears the same equation number that the page shows, and that references use."""
+    checked = 0
+    for path in pages(html_root):
+        for announced, shown in re.findall(r'aria-label="Derivation \((\d+)\)"[^>]*>\s*<span class="eqno">\((\d+)\)',
+                                           path.read_text()):
+            assert announced == shown, f"{path.name}: announced ({announced}), shown ({shown})"
+            checked += 1
+    assert checked >= 20
+
+
+def test_every_exercise_reference_shows_its_number(html_root):
+    """sphinx-exercise leaves a reference's text as a bare "Exercise" when it cannot number the target."""
+    bare = [path.name for path in pages(html_root)
+            if re.search(r'<span class="std std-ref">Exercise\s*</span>', path.read_text())]
+    assert not bare, bare
+
+
 class _Links(HTMLParser):
     def __init__(self):
         super().__init__()

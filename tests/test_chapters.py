@@ -40,7 +40,7 @@ CONTEXT_OF = {
     f"{BEYOND}cost.md": "cost",
     **{(f"{BEYOND}activations.md", label): "cross_entropy" for label in (
         "eq-softmax", "eq-cross-entropy", "eq-cross-entropy-tangent", "eq-cross-entropy-G",
-        "eq-cross-entropy-mean")},
+        "eq-cross-entropy-mean", "eq-softmax-jacobian", "eq-softmax-chain")},
     (f"{BEYOND}activations.md", "eq-ex-soft-targets"): "soft_targets",
     (f"{BEYOND}kronecker.md", "eq-kronecker-rules"): "kronecker_rules",
 }

@@ -53,10 +53,13 @@ EQUIVALENT = {
      "\\frac{\\partial^2 f}{\\partial W_{ab}\\, \\partial W_{cd}}\n  = 2\\, \\delta_{bd} \\sum_{i=1}^{m} X_{ia}\\, "
      "M_{ib}\\, X_{ic}\n  = 2\\, \\delta_{bd}\\, \\bigl(X^\\top \\operatorname{diag}(M_{:,b})\\, X\\bigr)_{ca}."):
         "X^T diag(M_{:,b}) X is symmetric: entry (c, a) is entry (a, c)",
-    ("chapters/beyond/hessian.md:eq-ex-hessian-X", "swapped indices",
+    ("chapters/beyond/hessian.md:eq-ex-hessian-x", "swapped indices",
      "\\frac{\\partial^2 f}{\\partial X_{ia}\\, \\partial X_{rc}}\n  = 2\\, \\delta_{ir} \\sum_{j=1}^{n} W_{aj}\\, "
      "M_{ij}\\, W_{cj}\n  = 2\\, \\delta_{ir}\\, \\bigl(W \\operatorname{diag}(M_{i,:}^\\top)\\, W^\\top\\bigr)_{ca}."):
         "W diag(M_{i,:}^T) W^T is symmetric: entry (c, a) is entry (a, c)",
+    ("chapters/beyond/activations.md:eq-softmax-chain", "dropped transpose",
+     "J \\Bigl(-\\frac{y}{p}\\Bigr) = -y + p\\, \\mathbf{1}_n^\\top y = p - y."):
+        "the softmax Jacobian diag(p) - pp^T is symmetric: J^T = J",
     ("chapters/worked_example.md:eq-example3-shapes", "flipped sign of a factor 2",
      r"X^\top (-2E) \in \mathbb{R}^{3 \times 4}."): "a claim about a shape: a scalar factor keeps the shape",
     ("chapters/worked_example.md:eq-example3-shapes", "factor 2 changed to 3",

@@ -17,6 +17,12 @@ from relugrad.notebook import readable
     (9.96e-6, 2, "10⁻⁵"),          # rounding carries into the next power of ten
     (65536.0, 2, "6.6 × 10⁴"),
     (2.0, 2, "2"),
+    (1000.0, 1, "1,000"),           # not 1e+03
+    (2457.0, 2, "2,500"),
+    (999.9, 2, "1,000"),
+    (12.0, 1, "10"),
+    (0.5, 2, "0.5"),
+    (-0.0651, 2, "−0.065"),
 ])
 def test_readable_writes_numbers_as_prose_does(value, digits, text):
     assert readable(value, digits) == text

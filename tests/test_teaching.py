@@ -100,3 +100,16 @@ def test_the_plan_assigns_every_exercise_once():
     assert sorted(named) == sorted(exercises), (f"missing from the plan: {set(exercises) - set(named)}; "
                                                 f"not an exercise: {set(named) - set(exercises)}; "
                                                 f"named twice: {[x for x in named if named.count(x) > 1]}")
+
+
+def test_the_plan_puts_each_level_in_its_column():
+    """Warm-ups in class, practice as homework, challenges optional, as the teaching page says."""
+    level = {label: lvl for path in (ROOT / "chapters").rglob("*.md")
+             for lvl, label in re.findall(r"^`{3,4}\{exercise\} (Warm-up|Practice|Challenge):[^\n]*\n:label: (\S+)",
+                                          path.read_text(), flags=re.M)}
+    rows = [line for line in (ROOT / "chapters" / "teaching.md").read_text().splitlines() if line.startswith("| {doc}")]
+    assert len(rows) >= 15
+    for row in rows:
+        for cell, expected in zip(row.strip("|").split("|")[1:], ("Warm-up", "Practice", "Challenge")):
+            for label in re.findall(r"\{ref\}`(ex-[^`]+)`", cell):
+                assert level[label] == expected, (label, level[label], expected)
