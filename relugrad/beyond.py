@@ -174,11 +174,14 @@ def damped_newton_step(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor, dampin
     - if not, multiply μ_j by `factor` and try again from W (a shorter step, closer to the gradient step -g_j / μ_j,
       which lowers f_j once it is short enough, since W is inside a region).
 
-    H_j + μ_j I is invertible for every μ_j > 0 because H_j is positive semidefinite, so dead and thinly active units
-    need no special case. A unit with zero gradient (a dead one) stays where it is, and so does a unit whose f_j has
-    not fallen after `max_tries` tries (it keeps the μ_j it came with). f never rises. `damping` is one μ for every
-    unit, or the per-unit μ_j that the previous step returned. Each μ_j is kept between the dtype's smallest normal
-    number and its largest, so that it never underflows to 0 nor overflows to inf and can always be passed back.
+    H_j + μ_j I is invertible for every μ_j > 0 in exact arithmetic, because H_j is positive semidefinite, so dead
+    and thinly active units need no special case (in floating point a μ_j far below 1e-16·‖H_j‖ changes nothing, and
+    the first tries may be rejected). A unit with zero gradient (a dead one) stays where it is and keeps its μ_j. A
+    unit whose f_j has not fallen after `max_tries` tries stays where it is too, and returns the last μ_j it tried, so
+    that the next step starts from there: a μ_j too small to help grows from call to call. f never rises. `damping`
+    is one μ for every unit, or the per-unit μ_j that the previous step returned. Each μ_j is kept between the
+    dtype's smallest normal number and its largest, so that it never underflows to 0 nor overflows to inf and can
+    always be passed back.
 
     This is a simplified Levenberg–Marquardt rule: a step is accepted when f_j falls, with no gain ratio (actual
     against predicted decrease) and no trust region."""
@@ -204,7 +207,7 @@ def damped_newton_step(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor, dampin
     gradient = (2 * E * (Z > 0)).T @ X                      # n × k: row j is unit j's gradient (XᵀG)_{:,j}
     blocks = hessian_blocks(X, W)
     before = (E ** 2).sum(dim=0)                            # f_j, one per unit
-    new, start = W.clone(), mu.clone()
+    new, tried = W.clone(), mu.clone()
     pending = gradient.abs().amax(dim=1) > 0
     identity = torch.eye(k, dtype=W.dtype)
     for _ in range(max_tries):
@@ -214,10 +217,12 @@ def damped_newton_step(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor, dampin
         steps = _solve_per_unit(blocks[units] + mu[units, None, None] * identity, -gradient[units])
         trial = W[:, units] + steps.T
         accepted = ((torch.relu(X @ trial) - Y[:, units]) ** 2).sum(dim=0) < before[units]
+        tried[units] = mu[units]
         new[:, units[accepted]] = trial[:, accepted]
         mu[units] = torch.where(accepted, mu[units] / factor, mu[units] * factor).clamp(info.tiny, info.max)
         pending[units[accepted]] = False
-    mu[pending] = start[pending]                            # no try lowered f_j: stay, with the μ_j we came with
+    mu[pending] = tried[pending]                            # no try lowered f_j: stay, and start next time from the
+                                                            # last μ_j tried (the μ_j it came with might never grow)
     return DampedStep(new, mu)
 
 

@@ -515,7 +515,8 @@ EXAMPLES = {"one_layer": one_layer_example, "bias": bias_example, "two_layers": 
 
 
 def hessian_example(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor) -> Context:
-    """The second-derivatives chapter's Newton step by hand: its own matrices, S from autograd's Hessian."""
+    """The Newton chapter's step by hand (chapters/beyond/newton.md, in the "hessian" world): its own matrices, S
+    from autograd's Hessian."""
     (m, k), n = X.shape, W.shape[1]
     return Context({"m": m, "k": k, "n": n}, {"X": X, "W": W, "Y": Y}, layer_definitions())
 

@@ -171,6 +171,17 @@ def test_damped_newton_step_moves_a_unit_that_has_no_newton_step():
     assert objective(X, again.W, Y) <= objective(X, W_new, Y)
 
 
+def test_a_unit_that_no_try_helps_returns_the_last_damping_it_tried():
+    """μ_2 = 1e-40 is far below 1e-16·‖H_2‖: in floating point H_2 + μ_2 I is the singular H_2, and all 40 tries
+    fail. Returned unchanged, that μ_2 never grew: the unit stood still however often the step was repeated."""
+    X, W, Y = mixed_sign_inputs(6, 3, 2, seed=2)           # unit 2 is active on a single sample
+    step = damped_newton_step(X, W, Y, damping=torch.tensor([1.0, 1e-40], dtype=torch.float64), max_tries=40)
+    assert torch.equal(step.W[:, 1], W[:, 1])                                # no try lowered f_2: it stays
+    assert torch.isclose(step.damping[1], torch.tensor(1e-40 * 10.0 ** 39, dtype=torch.float64))   # the last tried
+    again = damped_newton_step(X, step.W, Y, damping=step.damping)
+    assert _unit_terms(X, again.W, Y)[1] < _unit_terms(X, W, Y)[1]          # the next call moves it
+
+
 def test_damped_newton_step_runs_from_newton_to_gradient_descent():
     """Tiny damping where the Newton point is in the region: Newton's step; huge damping: -g / damping."""
     X, teacher, _ = mixed_sign_inputs(64, 4, 3, seed=1)
@@ -226,13 +237,13 @@ def test_damped_newton_step_returns_a_damping_it_accepts_back(dtype, damping):
 
 
 def test_the_chapters_newton_step_by_hand():
-    """The hand-sized example of chapters/beyond/hessian.md, read from its block eq-newton-example-inputs: one unit,
+    """The hand-sized example of chapters/beyond/newton.md, read from its block eq-newton-example-inputs: one unit,
     k = 2, four samples; the prose says f goes from 9 to 1 and W + S stays in W's region."""
     from contexts import _leftmost_symbol
     from display_math import ROOT, blocks
     from equations import PARSER, Evaluator, Scope, preprocess
 
-    block = next(b for b in blocks(ROOT / "chapters" / "beyond" / "hessian.md")
+    block = next(b for b in blocks(ROOT / "chapters" / "beyond" / "newton.md")
                  if b.label == "eq-newton-example-inputs")
     named = {}
     for statement in block.statements:

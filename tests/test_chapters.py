@@ -31,11 +31,13 @@ CONTEXT_OF = {
     f"{BEYOND}bias.md": "bias",
     f"{BEYOND}activations.md": "activations",
     f"{BEYOND}two_layers.md": "two_layers",
+    f"{BEYOND}two_layers_example.md": "two_layers",
     f"{BEYOND}any_depth.md": "deep",
     (f"{BEYOND}any_depth.md", "eq-ex-three-layers"): "three_layers",
     (f"{BEYOND}any_depth.md", "eq-deep-bias"): "deep_bias",
     f"{BEYOND}kronecker.md": "kronecker",
     f"{BEYOND}hessian.md": "hessian",
+    f"{BEYOND}newton.md": "hessian",
     f"{BEYOND}torch_func.md": "per_sample",
     f"{BEYOND}cost.md": "cost",
     **{(f"{BEYOND}activations.md", label): "cross_entropy" for label in (
@@ -225,3 +227,16 @@ def test_the_worksheets_written_answers_are_on_the_site():
     answers = [" ".join(a.split()) for a in re.split(r"^\d+\. ", "".join(marked), flags=re.M)[1:]]
     page = " ".join((ROOT / "chapters" / "summary.md").read_text().split())
     assert answers and all(answer in page for answer in answers)
+
+
+def test_the_shape_claims_of_ex_notation_shapes():
+    """The solution of ex-notation-shapes: the three gradients' shapes differ exactly when k differs from m and n,
+    and none equals another's or its own transpose exactly when m, k, n all differ (every size up to 5)."""
+    from itertools import product
+
+    solution = (ROOT / "chapters" / "notation.md").read_text().split("```{solution-start} ex-notation-shapes")[1]
+    assert "exactly when $k \\ne m$ and $k \\ne n$" in solution and "all three sizes must differ" in solution
+    for m, k, n in product(range(1, 6), repeat=3):
+        shapes = {(k, n), (m, k), (m, n)}   # of dW, dX, dY
+        assert (len(shapes) == 3) == (k != m and k != n)
+        assert (len(shapes) == 3 and all(rows != columns for rows, columns in shapes)) == (len({m, k, n}) == 3)

@@ -17,8 +17,8 @@ CHAPTERS = [c["file"].removeprefix("chapters/") for part in TOC["parts"] for c i
 def test_the_chapters_are_those_of_the_issue():
     assert CHAPTERS == ["notation", "gradient_y", "gradient_w", "gradient_x", "worked_example", "relu_at_zero",
                         "verification", "summary",
-                        "beyond/bias", "beyond/activations", "beyond/two_layers", "beyond/any_depth",
-                        "beyond/kronecker", "beyond/hessian", "beyond/torch_func", "beyond/cost", "homework"]
+                        "beyond/bias", "beyond/activations", "beyond/two_layers", "beyond/two_layers_example",
+                        "beyond/any_depth", "beyond/kronecker", "beyond/hessian", "beyond/newton", "beyond/torch_func", "beyond/cost", "homework"]
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

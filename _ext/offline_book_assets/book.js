@@ -81,6 +81,8 @@ document.addEventListener("DOMContentLoaded", function () {
 // in a section of their own at the end of their chapter. Returns how many it moved.
 window.bookSolutionsToEnd = function () {
   var article = document.querySelector("article.bd-article");
+  // Folded boxes of other kinds (a {dropdown}'s <details>) print open: paper cannot be unfolded.
+  if (article) article.querySelectorAll("details").forEach(function (box) { box.open = true; });
   var solutions = article ? article.querySelectorAll("div.solution") : [];
   if (!solutions.length) return 0;
   var section = document.createElement("section");
