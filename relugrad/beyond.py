@@ -13,6 +13,7 @@ from typing import Callable, NamedTuple
 import torch
 import torch.nn.functional as F
 
+from relugrad.formulas import intermediates
 from relugrad.validation import check_inputs, checked_positive
 
 
@@ -146,10 +147,7 @@ def newton_step(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor) -> torch.Tens
     in the range of H_j), but a whole line or plane of them: there is no unique Newton step. We raise ValueError
     naming the unit rather than pick one (a pseudo-inverse would pick the shortest; torch.linalg.solve returns a
     meaningless step, or raises only on an exactly zero pivot). damped_newton_step handles such units."""
-    check_inputs(X, W, Y)
-    Z = X @ W
-    M = (Z > 0).to(Z.dtype)
-    G = 2 * (torch.relu(Z) - Y) * M
+    G = intermediates(X, W, Y).G
     blocks = hessian_blocks(X, W)
     reason = _singular_unit(X, W, blocks)
     if reason:
@@ -178,7 +176,7 @@ def damped_newton_step(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor, dampin
     and thinly active units need no special case (in floating point a μ_j far below 1e-16·‖H_j‖ changes nothing, and
     the first tries may be rejected). A unit with zero gradient (a dead one) stays where it is and keeps its μ_j. A
     unit whose f_j has not fallen after `max_tries` tries stays where it is too, and returns the last μ_j it tried, so
-    that the next step starts from there: a μ_j too small to help grows from call to call. f never rises. `damping`
+    that the next step starts from there: a μ_j too small to help grows from call to call. f never rises (up to round-off). `damping`
     is one μ for every unit, or the per-unit μ_j that the previous step returned. Each μ_j is kept between the
     dtype's smallest normal number and its largest, so that it never underflows to 0 nor overflows to inf and can
     always be passed back.
@@ -202,11 +200,10 @@ def damped_newton_step(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor, dampin
         raise ValueError(f"factor must be > 1 (it grows μ after a rejected step), got {factor}")
     if isinstance(max_tries, bool) or not isinstance(max_tries, int) or max_tries < 1:
         raise ValueError(f"max_tries must be a whole number >= 1, got {max_tries!r}")
-    Z = X @ W
-    E = torch.relu(Z) - Y
-    gradient = (2 * E * (Z > 0)).T @ X                      # n × k: row j is unit j's gradient (XᵀG)_{:,j}
+    parts = intermediates(X, W, Y)
+    gradient = parts.G.T @ X                                # n × k: row j is unit j's gradient (XᵀG)_{:,j}
     blocks = hessian_blocks(X, W)
-    before = (E ** 2).sum(dim=0)                            # f_j, one per unit
+    before = (parts.E ** 2).sum(dim=0)                      # f_j, one per unit
     new, tried = W.clone(), mu.clone()
     pending = gradient.abs().amax(dim=1) > 0
     identity = torch.eye(k, dtype=W.dtype)
