@@ -120,6 +120,8 @@ class Comparison:
 
 def tolerance_for(*dtypes: torch.dtype) -> float:
     """The relative tolerance of the lowest precision among `dtypes`: a comparison is as coarse as its coarser side."""
+    if not dtypes:
+        raise TypeError("tolerance_for needs at least one dtype, e.g. tolerance_for(torch.float32, torch.float64)")
     for dtype in dtypes:
         if dtype not in RELATIVE_TOLERANCE:
             known = ", ".join(str(d) for d in RELATIVE_TOLERANCE)

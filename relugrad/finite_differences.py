@@ -12,7 +12,8 @@ from typing import Callable
 
 import torch
 
-from relugrad.validation import check_factors, check_finite, checked_positive, checked_tensor, shape_text, type_name
+from relugrad.validation import (check_factors, check_finite, checked_positive, checked_tensor, no_overflow, shape_text,
+                                 type_name)
 
 DIFFERENCE_DTYPES = (torch.float32, torch.float64)
 
@@ -89,8 +90,8 @@ def kink_free_step(X: torch.Tensor, W: torch.Tensor, wrt: str | None = None, saf
     The safety factor keeps the perturbed Z at least (1 - safety) |Z_ij| away from 0, a margin for round-off in Z.
 
     Raises TypeError/ValueError for X, W that are not finite floating matrices with a product, for `wrt` other than
-    "W", "X" or None, for `safety` outside (0, 1), for an empty Z, and when Z has exact zeros (naming them): there
-    no step is kink-free.
+    "W", "X" or None, for `safety` outside (0, 1), for an empty Z, for a Z = XW that overflows the dtype, and when Z
+    has exact zeros (naming them): there no step is kink-free.
     """
     check_factors(X, W)
     if wrt not in ("W", "X", None):
@@ -99,7 +100,7 @@ def kink_free_step(X: torch.Tensor, W: torch.Tensor, wrt: str | None = None, saf
     safety = checked_positive(safety, "safety")
     if not safety < 1:
         raise ValueError(f"safety must lie in (0, 1): 1 would let the step reach a kink; got {safety}")
-    Z = (X @ W).detach()
+    Z = no_overflow((X @ W).detach(), "Z", "XW", "|X|·|W| too large")
     if Z.numel() == 0:
         raise ValueError(f"Z = XW is {shape_text(Z)}: it has no entries, so there is no step to choose")
     if (Z == 0).any():
@@ -107,4 +108,9 @@ def kink_free_step(X: torch.Tensor, W: torch.Tensor, wrt: str | None = None, saf
     Z, X, W = (t.detach().to(torch.float64).abs() for t in (Z, X, W))
     # Z has no zero, so no row of X and no column of W is all zeros: the divisions are safe.
     steps = {"W": (Z.amin(dim=1) / X.amax(dim=1)).min().item(), "X": (Z.amin(dim=0) / W.amax(dim=0)).min().item()}
-    return safety * (min(steps.values()) if wrt is None else steps[wrt])
+    step = safety * (min(steps.values()) if wrt is None else steps[wrt])
+    if not 0 < step < math.inf:  # the ratio |Z| / |X| or |Z| / |W| went past float64's range
+        raise ValueError(f"the kink-free step for {wrt or 'W and X'} is {step} in float64 (smallest |Z| "
+                         f"{Z.min().item():.3g}, largest |X| {X.max().item():.3g}, largest |W| {W.max().item():.3g}): "
+                         f"rescale X and W so that their entries and those of Z = XW are of similar size")
+    return step

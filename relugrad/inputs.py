@@ -5,7 +5,10 @@ Each draws from its own torch.Generator, so calling one never changes the global
 
 import torch
 
-from relugrad.validation import type_name
+from relugrad.validation import GRADIENT_DTYPES, type_name
+
+# What torch.Generator.manual_seed accepts: a signed or an unsigned 64-bit integer.
+SEED_RANGE = (-2**63, 2**64 - 1)
 
 
 def _check_sizes(**sizes) -> None:
@@ -19,8 +22,12 @@ def _check_sizes(**sizes) -> None:
 def _check_seed_and_dtype(seed, dtype) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {type_name(seed)}")
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating torch.dtype such as torch.float64, got {dtype!r}")
+    if not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
+        raise ValueError(f"seed must lie in [-2**63, 2**64 - 1] (a 64-bit integer, as torch.Generator takes), "
+                         f"got {seed}")
+    if dtype not in GRADIENT_DTYPES:  # float8 has no matmul: refuse it here rather than fail deep inside torch
+        raise TypeError(f"dtype must be a floating torch.dtype with a matmul ("
+                        + ", ".join(map(str, GRADIENT_DTYPES)) + f"), got {dtype!r}")
 
 
 def homework_inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -1,9 +1,12 @@
 """Clear errors for bad input: name the argument, say what it got and what was expected."""
 
 import numbers
+import warnings
+from typing import NamedTuple
 
 import numpy as np
 import torch
+from torch._C import _functorch as functorch
 
 
 # Float8 types have no matmul: leave them out rather than fail deep inside torch.
@@ -49,16 +52,78 @@ def checked_tensor(value, name: str, *, numpy_ok: bool = False) -> torch.Tensor:
     return value
 
 
+def _values(t: torch.Tensor) -> tuple[torch.Tensor, bool]:
+    """The plain tensor of values under torch.func's wrappers, and whether a vmap batch wraps it.
+
+    Inside torch.func.vmap a tensor is one sample's view of a batch, and asking it for one value (.item()) is an
+    error; the plain tensor underneath holds the whole batch and can be checked. grad and jvp wrappers are peeled
+    the same way.
+    """
+    batched = False
+    while functorch.is_functorch_wrapped_tensor(t):
+        batched = batched or functorch.is_batchedtensor(t)
+        t = functorch.get_unwrapped(t)
+    return t.detach(), batched
+
+
+class _NonFinite(NamedTuple):
+    count: int
+    total: int
+    where: str  # the first non-finite entry, e.g. "X[2, 1]", or "X" alone for a scalar or under vmap
+    value: float
+
+
+def _non_finite(t: torch.Tensor, name: str) -> _NonFinite | None:
+    """None if every entry of `t` is finite; else how many are not, and the first."""
+    values, batched = _values(t)
+    bad = ~torch.isfinite(values)
+    if not bad.any():
+        return None
+    first = tuple(int(i) for i in bad.nonzero()[0])
+    # Under vmap the position would count the batch dimensions, which the caller never sees.
+    where = f"{name} (in vmap's batch)" if batched else f"{name}[{', '.join(map(str, first))}]" if first else name
+    return _NonFinite(int(bad.sum()), values.numel(), where, values[first].item())
+
+
 def check_finite(t: torch.Tensor, name: str) -> None:
     """Raise ValueError unless every entry of `t` is finite, naming how many are not and where the first is."""
-    bad = ~torch.isfinite(t.detach())
-    count = int(bad.sum())
-    if count:
-        first = tuple(int(i) for i in bad.nonzero()[0])
-        where = f"{name}[{', '.join(map(str, first))}]" if first else name
-        entries = "entry" if count == 1 else "entries"
-        raise ValueError(f"{name} has {count} non-finite {entries} (nan or ±inf) of {t.numel()}; "
-                         f"the first is {where} = {t.detach()[first].item()}; expected finite values")
+    found = _non_finite(t, name)
+    if found:
+        entries = "entry" if found.count == 1 else "entries"
+        raise ValueError(f"{name} has {found.count} non-finite {entries} (nan or ±inf) of {found.total}; "
+                         f"the first is {found.where} = {found.value}; expected finite values")
+
+
+def _overflow_message(t: torch.Tensor, name: str, formula: str, cause: str) -> str | None:
+    found = _non_finite(t, name)
+    if not found:
+        return None
+    dtype = str(t.dtype).removeprefix("torch.")
+    at = (f"at {found.where} = {found.value} ({found.count} of {found.total} entries)" if found.total > 1
+          else f"({name} = {found.value})")
+    remedy = "scale the inputs down" if t.dtype == torch.float64 else "use float64 or scale the inputs down"
+    return (f"{name} = {formula} overflows {dtype} {at}: {cause} (the largest {dtype} is "
+            f"{torch.finfo(t.dtype).max:.2g}); {remedy}")
+
+
+def no_overflow(t: torch.Tensor, name: str, formula: str, cause: str) -> torch.Tensor:
+    """`t`, computed from finite inputs as ``name = formula``; ValueError if it came out nan or ±inf.
+
+    Finite inputs with a non-finite result mean the result, or a sum on the way to it, went past the dtype's
+    largest number (inf, or inf - inf = nan): say which quantity, instead of passing the nan on.
+    """
+    message = _overflow_message(t, name, formula, cause)
+    if message:
+        raise ValueError(message)
+    return t
+
+
+def warn_on_overflow(t: torch.Tensor, name: str, formula: str, cause: str) -> torch.Tensor:
+    """`t` as `no_overflow` gives it, but a RuntimeWarning instead of the error: for a result that others ignore."""
+    message = _overflow_message(t, name, formula, cause)
+    if message:
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+    return t
 
 
 def checked_positive(value, name: str) -> float:
