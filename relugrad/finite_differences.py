@@ -3,7 +3,8 @@
 f is piecewise quadratic: while a step moves no Z_ij across 0, f along the step is one quadratic, and a central
 difference of a quadratic has no truncation error. Only round-off remains, and it grows like 1/h as h shrinks,
 so the largest kink-free step is the most accurate one. Near a fit no step helps: each entry of E = A - Y carries
-a rounding error of about u|A_ij|, so the estimate's relative error is about u ||A|| / ||E|| (notebook 02).
+a rounding error of about u(|X||W|)_ij, u|A_ij| when the terms of Z_ij do not cancel, so the estimate's relative
+error is about u ||A|| / ||E|| (notebook 02).
 """
 
 import math
