@@ -524,6 +524,15 @@ def hessian_example(X: torch.Tensor, W: torch.Tensor, Y: torch.Tensor) -> Contex
 EXAMPLES["hessian"] = hessian_example
 
 
+def kronecker_example(X: torch.Tensor, W: torch.Tensor) -> Context:
+    """The Kronecker chapter's vec(XW) in numbers: its own X and W (no targets)."""
+    (m, k), n = X.shape, W.shape[1]
+    return Context({"m": m, "k": k, "n": n}, {"X": X, "W": W}, layer_definitions())
+
+
+EXAMPLES["kronecker"] = kronecker_example
+
+
 def cross_entropy_layer(m: int, k: int, n: int, seed: int = 0, one_hot: bool = True) -> Context:
     """Softmax with cross-entropy on a linear layer: Z = XW, P = softmax of each row of Z, f = -Σ_ij Y_ij log P_ij.
     Y is one-hot (each row sums to 1), or, with `one_hot=False`, positive with rows that do not sum to 1."""
