@@ -570,3 +570,16 @@ CONTEXTS.update({
     "cross_entropy": lambda: [cross_entropy_layer(*shape, seed=0) for shape in BEYOND_SHAPES],
     "soft_targets": lambda: [cross_entropy_layer(*shape, seed=0, one_hot=False) for shape in BEYOND_SHAPES],
 })
+
+
+def rounding(seed: int) -> Context:
+    """Scalars of the near-fit identity (verification): an entry c of E that changes by ±hx along a step, computed
+    with rounding errors r_1 and r_2; s and d their sum and difference."""
+    generator = torch.Generator().manual_seed(seed + 2000)
+    c, x, r_1, r_2 = (torch.randn(4, generator=generator, dtype=torch.float64)
+                      * torch.tensor([1, 1, 1e-3, 1e-3], dtype=torch.float64)).tolist()
+    return Context({}, {}, {}, scalars={"c": c, "x": x, "h": 10.0 ** -(seed + 2), "r_1": r_1, "r_2": r_2,
+                                        "s": r_1 + r_2, "d": r_1 - r_2})
+
+
+CONTEXTS["rounding"] = lambda: [rounding(seed) for seed in (0, 1)]

@@ -107,8 +107,8 @@ def split_display(body: str) -> list[str]:
                 continue
             if re.match(r"^&?\s*(=|\\approx|\\le|\\ge|<|>|\\ne)", part) and statements:
                 statements[-1] += " " + part.lstrip("&")
-            else:
-                statements.append(part)
+            else:   # a first row may start at the alignment point (&) to sit flush left
+                statements.append(part.removeprefix("&").lstrip())
     for key, original in stash.items():
         statements = [s.replace(key, original) for s in statements]
     return statements

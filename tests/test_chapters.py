@@ -45,6 +45,7 @@ CONTEXT_OF = {
         "eq-cross-entropy-mean", "eq-softmax-jacobian", "eq-softmax-chain")},
     (f"{BEYOND}activations.md", "eq-ex-soft-targets"): "soft_targets",
     (f"{BEYOND}kronecker.md", "eq-kronecker-rules"): "kronecker_rules",
+    ("chapters/verification.md", "eq-near-fit-quotient"): "rounding",
 }
 
 
