@@ -1,5 +1,7 @@
-"""Fixes to the theme for accessibility and small screens: overridden templates and one small script."""
+"""Fixes to the theme for accessibility and small screens: overridden templates, one small script, and the notebook
+downloads as scripts too, so that a page opened from disk can save them."""
 
+import json
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -43,10 +45,30 @@ def _add_search_page_script(app, pagename, templatename, context, doctree):
         app.add_js_file(None, body=(ASSETS / "search_snippets.js").read_text())
 
 
+def notebook_script(name: str, text: str) -> str:
+    """A downloadable notebook's text as a script that hands it to book.js: a page opened from disk may run a
+    script from disk but neither fetch the file nor save it by its link (book.js)."""
+    return f"bookNotebookArrived({json.dumps(name)}, {json.dumps(text, ensure_ascii=False)});\n"
+
+
+def _write_notebook_scripts(app, exception):
+    """Beside each notebook download in _sources/, its script (written again only when the notebook changed)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    sources = Path(app.outdir) / "_sources"
+    for notebook in sorted(sources.rglob("*.ipynb")) if sources.is_dir() else ():
+        script = notebook.with_name(notebook.name + ".js")
+        wanted = notebook_script(notebook.name, notebook.read_text(encoding="utf-8"))
+        if not script.exists() or script.read_text(encoding="utf-8") != wanted:
+            script.write_text(wanted, encoding="utf-8")
+
+
 def setup(app):
     app.connect("html-page-context", _fix_citation_list)
     app.connect("config-inited", _override_templates)
     app.connect("config-inited", _drop_empty_top_bar)
     app.connect("builder-inited", _add_script)
     app.connect("html-page-context", _add_search_page_script)
+    # After notebook_downloads.py has written the executed notebooks there (build-finished, default priority).
+    app.connect("build-finished", _write_notebook_scripts, priority=800)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

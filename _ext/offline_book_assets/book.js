@@ -68,11 +68,56 @@ document.addEventListener("click", function (event) {
   setTimeout(function () { delete button.blur; }, 0);
 }, true);
 
-// The notebook download is a file to save, not a page of JSON to open in a new tab.
+// The notebook download (the theme's `btn-download-source-button`) is a file to save, not a page of JSON to open in
+// a new tab. Over http the `download` attribute saves it. A page opened from disk (file://) is an origin of its own,
+// so the browser ignores that attribute and may not fetch the file either; it may still run a script from disk: the
+// build writes the notebook's text beside it as one (`<notebook>.ipynb.js`, theme_fixes.py), loaded on the click,
+// and the text is saved from a Blob, which the page itself made and so may save.
+window.bookNotebookArrived = function (name, text) {
+  var url = URL.createObjectURL(new Blob([text], {type: "application/x-ipynb+json"}));
+  var link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  link.hidden = true;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+};
 document.addEventListener("DOMContentLoaded", function () {
-  document.querySelectorAll("a.download-source-button[href$='.ipynb']").forEach(function (link) {
+  document.querySelectorAll("a.btn-download-source-button[href$='.ipynb'], a.download-source-button[href$='.ipynb']")
+    .forEach(function (link) {
     link.setAttribute("download", link.getAttribute("href").split("/").pop());
     link.removeAttribute("target");
+    link.addEventListener("click", function (event) {
+      if (location.protocol !== "file:") return;
+      event.preventDefault();
+      var script = document.createElement("script");
+      script.src = link.href + ".js";
+      script.onload = function () { script.remove(); };
+      script.onerror = function () { script.remove(); window.open(link.href); };   // no copy: show it, at least
+      document.head.appendChild(script);
+    });
+  });
+});
+
+// A solution opens and closes from anywhere on its heading. sphinx-togglebutton's button (its chevron) is stretched
+// over the whole heading (book.css), so a click or a tap anywhere on it is a click on the button, and the keyboard
+// reaches it as one control that opens with Enter or Space. The button is named by the heading ("Solution to
+// Exercise 7 ..."), not "Toggle hidden content"; togglebutton keeps its aria-expanded. The link back to the exercise
+// is inside the solution (exercises.py). Runs after togglebutton's script, which makes the buttons on this event.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll(".admonition.toggle > .admonition-title > button.toggle-button").forEach(function (button) {
+    var title = button.parentElement;
+    var heading = title.querySelector(".book-solution-heading");
+    if (!heading) {   // another kind of folded box: its title's text becomes the label
+      heading = document.createElement("span");
+      while (title.firstChild && title.firstChild !== button) heading.appendChild(title.firstChild);
+      title.insertBefore(heading, button);
+    }
+    if (!heading.id) heading.id = button.id + "-heading";
+    button.setAttribute("aria-labelledby", heading.id);
+    button.removeAttribute("aria-label");
   });
 });
 
