@@ -1,5 +1,5 @@
 """Rung 1 of the verification ladder (exact, and within the dtype's tolerance) and the norm-wise relative error
-that every rung measures with.
+that rungs 1 and 2 measure with (rung 3, gradcheck, applies its own entry-wise test).
 
 Input rules, shared by `relative_error` and `compare`:
 - torch tensors and numpy arrays (converted) of a real floating dtype are accepted; anything else, None included,

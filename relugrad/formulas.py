@@ -43,7 +43,7 @@ def no_overflow_in(results, warn_only=("f",)):
     """`results` (a named tuple) unchanged; ValueError naming the first field that overflowed its dtype.
 
     f gets a RuntimeWarning instead: f = ||E||_F^2 passes the dtype's largest number long before G does (at |E|
-    around 1e154 in float64, 256 in float16), and the gradients, made from E and G, stay exact.
+    around 1e154 in float64, 256 in float16), and the gradients, made from E and G, are unaffected.
     """
     for name, value in results._asdict().items():
         if name in OVERFLOW_CAUSES:

@@ -71,6 +71,11 @@ class _NonFinite(NamedTuple):
     total: int
     where: str  # the first non-finite entry, e.g. "X[2, 1]", or "X" alone for a scalar or under vmap
     value: float
+    batched: bool  # under vmap the counts are over the whole batch, not one sample
+
+    @property
+    def of_total(self) -> str:
+        return f"of {self.total}" + (" in vmap's batch" if self.batched else "")
 
 
 def _non_finite(t: torch.Tensor, name: str) -> _NonFinite | None:
@@ -82,7 +87,7 @@ def _non_finite(t: torch.Tensor, name: str) -> _NonFinite | None:
     first = tuple(int(i) for i in bad.nonzero()[0])
     # Under vmap the position would count the batch dimensions, which the caller never sees.
     where = f"{name} (in vmap's batch)" if batched else f"{name}[{', '.join(map(str, first))}]" if first else name
-    return _NonFinite(int(bad.sum()), values.numel(), where, values[first].item())
+    return _NonFinite(int(bad.sum()), values.numel(), where, values[first].item(), batched)
 
 
 def check_finite(t: torch.Tensor, name: str) -> None:
@@ -90,7 +95,7 @@ def check_finite(t: torch.Tensor, name: str) -> None:
     found = _non_finite(t, name)
     if found:
         entries = "entry" if found.count == 1 else "entries"
-        raise ValueError(f"{name} has {found.count} non-finite {entries} (nan or ±inf) of {found.total}; "
+        raise ValueError(f"{name} has {found.count} non-finite {entries} (nan or ±inf) {found.of_total}; "
                          f"the first is {found.where} = {found.value}; expected finite values")
 
 
@@ -99,7 +104,8 @@ def _overflow_message(t: torch.Tensor, name: str, formula: str, cause: str) -> s
     if not found:
         return None
     dtype = str(t.dtype).removeprefix("torch.")
-    at = (f"at {found.where} = {found.value} ({found.count} of {found.total} entries)" if found.total > 1
+    batch = " in vmap's batch" if found.batched else ""
+    at = (f"at {found.where} = {found.value} ({found.count} of {found.total} entries{batch})" if found.total > 1
           else f"({name} = {found.value})")
     remedy = "scale the inputs down" if t.dtype == torch.float64 else "use float64 or scale the inputs down"
     return (f"{name} = {formula} overflows {dtype} {at}: {cause} (the largest {dtype} is "
