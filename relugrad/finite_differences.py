@@ -13,6 +13,7 @@ from typing import Callable
 
 import torch
 
+from relugrad.formulas import OVERFLOW_CAUSES
 from relugrad.validation import (check_factors, check_finite, checked_positive, checked_tensor, no_overflow, shape_text,
                                  type_name)
 
@@ -101,7 +102,7 @@ def kink_free_step(X: torch.Tensor, W: torch.Tensor, wrt: str | None = None, saf
     safety = checked_positive(safety, "safety")
     if not safety < 1:
         raise ValueError(f"safety must lie in (0, 1): 1 would let the step reach a kink; got {safety}")
-    Z = no_overflow((X @ W).detach(), "Z", "XW", "|X|·|W| too large")
+    Z = no_overflow((X @ W).detach(), "Z", *OVERFLOW_CAUSES["Z"])
     if Z.numel() == 0:
         raise ValueError(f"Z = XW is {shape_text(Z)}: it has no entries, so there is no step to choose")
     if (Z == 0).any():
