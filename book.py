@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The book's two commands (Python 3.11+ is all they need):
 
-    python3 book.py build   # create .venv if missing, install requirements.txt, execute the notebooks, write _build/html
+    python3 book.py build   # create .venv if missing, install requirements.lock, execute the notebooks, write _build/html
     python3 book.py test    # the same environment plus test tools, Chromium if missing, then the whole test suite
 
 and `python3 book.py bench`, which measures the site and the build (see README).
@@ -14,6 +14,7 @@ if sys.version_info < (3, 11):   # checked before anything else, so that older P
              f"Run it with a newer one, e.g. python3.11 book.py build")
 
 import argparse
+import ast
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "_ext"))
 import build_lock  # noqa: E402  (plain Python: no dependency outside the standard library)
+import requirements_lock  # noqa: E402  (the same)
 
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
@@ -42,9 +44,21 @@ class SetupError(Exception):
     """Something about the machine or the checkout that the user must fix; its message says how."""
 
 
+class Terminated(Exception):
+    """SIGTERM (a CI job cancelled) or SIGHUP (the terminal closed): raised, so that run() stops what it started."""
+
+
+def _raise_terminated(signum, frame):
+    for name in ("SIGTERM", "SIGHUP"):   # a second signal must not cut the clean-up short
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    raise Terminated(signum)
+
+
 def run(command, timeout: float, **kwargs) -> int:
-    """Run a command in its own process group and wait at most `timeout` seconds; then stop it and all it started."""
-    process = subprocess.Popen([str(c) for c in command], start_new_session=True, **kwargs)
+    """Run a command in its own process group and wait at most `timeout` seconds; then stop it and all it started.
+    The command dies with this process even when this one is killed outright (kill -9)."""
+    process = subprocess.Popen([str(c) for c in command], start_new_session=True,
+                               preexec_fn=build_lock.die_with_parent(), **kwargs)
     try:
         return process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -97,28 +111,89 @@ def _check_existing_venv() -> None:
                          f"command again")
 
 
+def _script_interpreter(script: Path) -> str | None:
+    """The Python a script of .venv/bin runs (from its #! line, or pip's /bin/sh form for a path with spaces)."""
+    try:
+        with open(script, "rb") as handle:
+            head = handle.read(512).decode(errors="replace").splitlines()
+    except OSError:   # a folder, a dangling link
+        return None
+    if not head or not head[0].startswith("#!"):
+        return None
+    if head[0].strip() == "#!/bin/sh" and len(head) > 1 and head[1].startswith("'''exec' \""):
+        return head[1].split('"')[1]
+    return head[0][2:].strip().split(" ")[0] if "python" in head[0] else None
+
+
+def editable_relugrad_folder() -> str | None:
+    """The folder the editable install in .venv maps `relugrad` to (None: not installed editable)."""
+    for finder in VENV.glob("lib/python*/site-packages/__editable___relugrad_*_finder.py"):
+        for line in finder.read_text().splitlines():
+            if line.startswith("MAPPING"):
+                return ast.literal_eval(line.partition("=")[2].strip()).get("relugrad")
+    for pth in VENV.glob("lib/python*/site-packages/__editable__.relugrad-*.pth"):   # setuptools' path-entry form
+        lines = [line.strip() for line in pth.read_text().splitlines() if line.strip()]
+        if lines and not lines[0].startswith("import"):
+            return str(Path(lines[0]) / "relugrad")
+    return None
+
+
+def _check_venv_scripts_are_its_own() -> None:
+    """A .venv copied from another checkout (cp -a) runs that checkout's .venv through its scripts' #! lines, and the
+    book would build, "successfully", from code nobody is editing here. Cheap: it reads a line of each script."""
+    this_bin = os.path.realpath(BIN)
+    for script in BIN.iterdir():
+        interpreter = _script_interpreter(script)
+        if interpreter and os.path.realpath(os.path.dirname(interpreter)) != this_bin:
+            raise SetupError(f"{VENV} was copied from another checkout (its {script.name} runs {interpreter}): "
+                             f"delete it (rm -rf .venv) and run this command again")
+
+
+def _ensure_relugrad_is_this_checkouts() -> None:
+    """The notebooks import `relugrad` from this checkout, not from the one a copied .venv was installed from."""
+    mapped = editable_relugrad_folder()
+    if mapped is not None and os.path.realpath(mapped) == os.path.realpath(ROOT / "relugrad"):
+        return
+    print(f"book.py: relugrad in {VENV} is {mapped or 'not installed editable'}, not {ROOT / 'relugrad'}: "
+          f"installing it from this checkout", flush=True)
+    pip = [BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "-e"]
+    if run(pip + [ROOT], INSTALL_SECONDS, cwd=ROOT) != 0:
+        raise SetupError(f"installing relugrad from {ROOT} into {VENV} failed (see pip's message above); "
+                         f"delete {VENV} (rm -rf .venv) and run this command again")
+
+
 def ensure_environment(requirements: str) -> None:
     """Create .venv if missing and (re)install `requirements` whenever it, or what it includes, changed."""
     if VENV.exists():
         _check_existing_venv()
+        _check_venv_scripts_are_its_own()
     elif not os.access(ROOT, os.W_OK):
         raise SetupError(f"cannot create {VENV}: {ROOT} is not writable by this user; "
                          f"run from a copy you own, or fix the permissions")
     else:
         print(f"creating {VENV}", flush=True)
         venv.create(VENV, with_pip=True)
-    inputs = [ROOT / name for name in ("requirements.txt", "requirements-dev.txt", "pyproject.toml")]
+    inputs = [ROOT / name for name in ("requirements.txt", "requirements-dev.txt", "requirements.lock",
+                                       "requirements-dev.lock", "pyproject.toml") if (ROOT / name).exists()]
     stamp = VENV / f".installed-{requirements}"
-    digest = _digest(inputs)
+    digest = f"{_digest(inputs)} for {ROOT}"   # the checkout too: a .venv copied from another one installs again
     if stamp.exists() and stamp.read_text() == digest:
+        _ensure_relugrad_is_this_checkouts()
         return
     if not os.access(VENV, os.W_OK) or not os.access(VENV / "lib", os.W_OK):
         raise SetupError(f"cannot install into {VENV}: it is not writable by this user "
                          f"(fix its owner, e.g. sudo chown -R $USER .venv, or delete it and run again)")
     print(f"installing {requirements} into {VENV}", flush=True)
+    try:
+        lock = requirements_lock.check_current(requirements)   # what requirements.txt says, with every file's hash
+    except requirements_lock.LockError as error:
+        raise SetupError(str(error)) from None
     pip = [BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    if run(pip + ["-r", ROOT / requirements], INSTALL_SECONDS, cwd=ROOT) != 0:
-        raise SetupError(f"installing {requirements} failed (see pip's message above); fix that, then run again")
+    # Hash-checking mode cannot hash a folder: the lock first, then relugrad alone (its dependency is in the lock).
+    if run(pip + ["--require-hashes", "-r", lock], INSTALL_SECONDS, cwd=ROOT) != 0 or \
+            run(pip + ["--no-deps", "--no-build-isolation", "-e", ROOT], INSTALL_SECONDS, cwd=ROOT) != 0:
+        raise SetupError(f"installing {lock.name} failed (see pip's message above); fix that, then run again")
+    _ensure_relugrad_is_this_checkouts()
     stamp.write_text(digest)
 
 
@@ -129,7 +204,7 @@ def build_site(clean: bool = False) -> int:
     it wrote has been touched since: the site is then up to date, and Jupyter Book would take seconds to find that.
     """
     ensure_environment("requirements.txt")
-    with build_lock.acquire(build_lock.lock_path(ROOT)):
+    with build_lock.acquire(build_lock.lock_path(ROOT)) as lock:
         if clean:
             shutil.rmtree(BUILD, ignore_errors=True)
         inputs, last = build_inputs(), last_build()
@@ -145,15 +220,21 @@ def build_site(clean: bool = False) -> int:
             print(f"book.py: files in {BUILD / 'html'} were changed or deleted since the last build: writing every "
                   f"page again", flush=True)
             command.append("--all")
-        code = run(command, BUILD_SECONDS, cwd=ROOT, env={**os.environ, build_lock.HELD_BY_PARENT: "1"})
+        try:   # Jupyter Book shares the lock: it stays taken while Jupyter Book runs, even if this process is killed
+            code = run(command, BUILD_SECONDS, cwd=ROOT, env=build_lock.build_environment(lock.name),
+                       pass_fds=[lock.fileno()])
+        finally:   # what runs in sessions of its own (kernels, the KaTeX server, Chromium) outlives the group
+            build_lock.stop_processes_of_build(lock.name)
         if code == 0:
             UP_TO_DATE.write_text(json.dumps({"inputs": inputs, "outputs": file_states(BUILD / "html")}))
         return code
 
 
 def file_states(folder: Path, skip=(), content: bool = False) -> dict[str, list]:
-    """Size and modification time (or, with `content`, a digest of the bytes) of every file under `folder`, but those
-    whose name or path matches `skip`."""
+    """Size, modification and change time (or, with `content`, a digest of the bytes) of every file under `folder`,
+    but those whose name or path matches `skip`. The system sets the change time at every write and no tool can set
+    it back, so an edit that keeps size and modification time (cp -p, rsync or touch -r of an older copy) is seen
+    too, at no cost (a digest of the site's 32 MB would cost 50-90 ms per build)."""
     states, pending = {}, [folder]
     while pending:
         try:
@@ -169,7 +250,7 @@ def file_states(folder: Path, skip=(), content: bool = False) -> dict[str, list]
             elif entry.is_file():   # not a socket, a dangling link, a link to a folder
                 stat = entry.stat()
                 states[relative] = ([hashlib.sha256(Path(entry.path).read_bytes()).hexdigest()] if content
-                                    else [stat.st_size, stat.st_mtime_ns])
+                                    else [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns])
     return states
 
 
@@ -232,6 +313,7 @@ def main() -> int:
     build = sub.add_parser("build", help="build the site into _build/html")
     build.add_argument("--clean", action="store_true", help="delete _build first and execute every notebook")
     sub.add_parser("test", help="run the whole test suite (builds the site clean); other options go to pytest")
+    sub.add_parser("lock", help="compile requirements*.txt and binder/requirements.in into hash-pinned lock files")
     bench = sub.add_parser("bench", help="measure page weight, math time and build times, ours beside a default book")
     bench.add_argument("--notebooks", action="store_true",
                        help="instead: each notebook's run time in the book's, Binder's and Colab's environments")
@@ -239,6 +321,9 @@ def main() -> int:
                        help="instead: the backward pass of a layer, by hand and by autograd, in time and memory; "
                             "writes relugrad/data/backward_cost.json, which the cost chapter plots")
     args, pytest_args = parser.parse_known_args()
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(stop) != signal.SIG_IGN:   # nohup's choice stays
+            signal.signal(stop, _raise_terminated)
     try:
         if args.command == "test":
             return run_tests(pytest_args)
@@ -246,10 +331,17 @@ def main() -> int:
             parser.error(f"unrecognized arguments: {' '.join(pytest_args)}")
         if args.command == "build":
             return build_site(clean=args.clean)
+        if args.command == "lock":
+            requirements_lock.compile_locks()
+            return 0
         return run_benchmark(notebooks=args.notebooks, backward=args.backward)
-    except (SetupError, TimeoutError) as error:
+    except (SetupError, TimeoutError, requirements_lock.LockError) as error:
         print(f"book.py: {error}", file=sys.stderr)
         return 2
+    except Terminated as stop:
+        print(f"book.py: stopped by {signal.Signals(stop.args[0]).name}; what it had started is stopped too",
+              file=sys.stderr)
+        return 128 + stop.args[0]
     except PermissionError as error:
         print(f"book.py: permission denied on {error.filename}: fix its owner or permissions, "
               f"or work in a copy you own", file=sys.stderr)

@@ -8,6 +8,7 @@ the same cache, so that myst-nb then finds every one of them there.
 """
 
 import hashlib
+import inspect
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,9 @@ def dependency_digest(srcdir: Path) -> str:
         for path in sorted(srcdir.glob(pattern)):
             sha.update(path.relative_to(srcdir).as_posix().encode())
             sha.update(path.read_bytes())
+    # How outputs are stored is part of what a cached notebook was made by: outputs cached before a change to it
+    # are made again, not served in the old form.
+    sha.update(inspect.getsource(merged_streams).encode())
     return sha.hexdigest()
 
 
@@ -61,8 +65,11 @@ def _outdated(app, env, added, changed, removed):
 
 
 def _execute_ahead(app, env, docnames):
-    """Execute, side by side, the notebooks this build will read and the cache cannot serve."""
+    """Execute, side by side, the notebooks this build will read and the cache cannot serve. Each is executed once:
+    a notebook that fails is reported here and shown as far as it ran, not executed again by myst-nb (a cell that
+    never ends would cost the timeout twice)."""
     config = env.mystnb_config
+    app._book_failed_notebooks = {}
     if config.execution_mode != "cache":
         return
     cache = get_cache(str(_cache_dir(app)))
@@ -75,26 +82,64 @@ def _execute_ahead(app, env, docnames):
         except KeyError:
             hit = False
         if app._book_dependencies_changed or not hit:
-            pending.append((path, notebook))
+            pending.append((docname, path, notebook))
     if pending:
         workers = max(1, min(len(pending), os.cpu_count() or 1))
         logger.info(f"executing {len(pending)} notebooks, {workers} at a time")
 
         def execute(item):
-            path, notebook = item
-            return item, single_nb_execution(notebook, cwd=str(path.parent), allow_errors=config.execution_allow_errors,
-                                             timeout=config.execution_timeout, meta_override=True)
+            _, path, notebook = item
+            started = []   # each cell's index as it starts: the last one is the cell that failed, if one did
+            result = single_nb_execution(notebook, cwd=str(path.parent), allow_errors=config.execution_allow_errors,
+                                         timeout=config.execution_timeout, meta_override=True,
+                                         on_cell_start=lambda cell, cell_index: started.append(cell_index))
+            return item, result, started
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for (path, notebook), result in pool.map(execute, pending):
+            for (docname, path, notebook), result, started in pool.map(execute, pending):
+                for cell in notebook.cells:
+                    if cell.cell_type == "code":
+                        cell.outputs = merged_streams(cell.outputs)
                 if result.err is None:
                     cache.cache_notebook_bundle(CacheBundleIn(notebook, str(path),
                                                               data={"execution_seconds": result.time}),
                                                 check_validity=False, overwrite=True)
                     logger.info(f"{path.name}: executed in {result.time:.1f} s")
-                # A failure is left to myst-nb, which executes the notebook again and reports the error in full.
+                else:
+                    app._book_failed_notebooks[docname] = notebook
+                    report = Path(app.outdir, "reports", *f"{docname}.err.log".split("/"))   # where myst-nb puts it
+                    report.parent.mkdir(parents=True, exist_ok=True)
+                    report.write_text(result.exc_string or "", encoding="utf-8")
+                    where = path.relative_to(app.srcdir).as_posix()
+                    limit = notebook.metadata.get("execution", {}).get("timeout", config.execution_timeout)
+                    logger.warning(failure_message(where, notebook, started[-1] if started else None, result.err,
+                                                   limit), type="notebook", subtype="execution")
     _cache_dir(app).mkdir(parents=True, exist_ok=True)
     (_cache_dir(app) / DIGEST_FILE).write_text(app._book_digest)
+
+
+def failure_message(where: str, notebook, cell_index: int | None, error: Exception, limit: float) -> str:
+    """What failed, where: the notebook, the cell (its number and first line) and what it did."""
+    from nbclient.exceptions import CellTimeoutError
+
+    if cell_index is None:
+        cell = "before its first cell ran"
+    else:
+        first_line = (notebook.cells[cell_index].source.strip().splitlines() or [""])[0]
+        cell = f"cell {cell_index + 1} of {len(notebook.cells)} (`{first_line}`)"
+    if isinstance(error, CellTimeoutError):
+        return (f"{where}: {cell} ran longer than the per-cell time limit of {limit} s and was stopped "
+                f"(execute: timeout in _config.yml)")
+    return f"{where}: {cell} failed:\n{error}"
+
+
+def _show_failed_as_it_ran(app, docname, source):
+    """The page of a notebook that failed is made from the run that failed (outputs up to the error), with myst-nb's
+    own execution turned off for it."""
+    notebook = getattr(app, "_book_failed_notebooks", {}).get(docname)
+    if notebook is not None:
+        notebook.metadata.setdefault("mystnb", {})["execution_mode"] = "off"
+        source[0] = nbformat.writes(notebook)
 
 
 def _write_executed_copy(app, doctree):
@@ -116,20 +161,31 @@ def _write_executed_copy(app, doctree):
 
 
 def merged_streams(outputs: list) -> list:
-    """Consecutive outputs of one stream joined into one, as the pages show them: how the kernel split a cell's
-    printing into messages depends on timing, and the downloaded notebook must be the same in every build."""
-    merged = []
+    """Each run of stream outputs (between figures and other displays) made into one output per stream, stdout
+    first. How the kernel splits a cell's printing into messages, and how it interleaves stdout with stderr, depends
+    on timing; myst-nb strips the trailing blanks of every message it joins, so the page, and the downloaded
+    notebook, would change from build to build."""
+    merged, run = [], {}   # run: stream name -> its output in the current run of streams
+
+    def end_run():
+        merged.extend(run[name] for name in sorted(run, key=lambda name: name != "stdout"))
+        run.clear()
+
     for output in outputs:
-        if (output.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
-                and merged[-1].get("name") == output.get("name")):
-            merged[-1]["text"] = merged[-1]["text"] + output["text"]
-        else:
+        if output.get("output_type") != "stream":
+            end_run()
             merged.append(output)
+        elif output.get("name") in run:
+            run[output["name"]]["text"] += output["text"]
+        else:
+            run[output.get("name")] = output
+    end_run()
     return merged
 
 
 def setup(app):
     app.connect("env-get-outdated", _outdated)
     app.connect("env-before-read-docs", _execute_ahead)
+    app.connect("source-read", _show_failed_as_it_ran)
     app.connect("doctree-read", _write_executed_copy)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -32,7 +32,8 @@ def make_book(folder: Path, chapters: dict[str, str], notebooks: dict[str, str] 
     folder.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config.pop("bibtex_bibfiles", None)
-    config["sphinx"]["config"].pop("bibtex_reference_style", None)
+    for name in [name for name in config["sphinx"]["config"] if name.startswith("bibtex_")]:   # no bibliography here
+        config["sphinx"]["config"].pop(name)
     config["title"] = "Scratch book"
     (folder / "_config.yml").write_text(yaml.safe_dump(config))
     shutil.copytree(ROOT / "_ext", folder / "_ext", ignore=shutil.ignore_patterns("__pycache__"))

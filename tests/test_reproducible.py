@@ -21,6 +21,9 @@ def same_pdf_text(a: Path, b: Path) -> bool:
 
 def test_a_second_clean_build_is_byte_identical(html_root, tmp_path):
     copy = tmp_path / "book"
+    # A clone at the same commit (the PDF's title page names it), with the working tree's files copied over it.
+    subprocess.run(["git", "clone", "--quiet", "--shared", "--no-checkout", str(ROOT), str(copy)], check=True,
+                   capture_output=True, timeout=120)
     tracked = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
                              text=True, check=True).stdout.split()
     for name in tracked:
