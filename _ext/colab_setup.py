@@ -1,8 +1,11 @@
 """Colab set-up cells, written from _config.yml: the repository is named in one place, so a fork changes one line.
 
-The first code cell of every notebook installs what the notebook imports and Colab lacks (the helper package,
-from the branch of the repository that the launch buttons open), and does nothing where the package is already
-there (the book's build, Binder, a local install). The build rewrites that cell whenever it disagrees with the
+The first code cell of every notebook installs what the notebook imports and Colab lacks: the helper package, from
+the release tag `relugrad_ref` (_config.yml, `v` + pyproject.toml's version) of the repository, never from a branch
+that moves under a reader, or, with no network, from the book's wheel of that version saved beside the notebook
+(relugrad_wheel.py offers it on every notebook page). It shows what it installed and from where, says in one sentence
+what to do when the install fails, and does nothing where that version is already installed (the book's build,
+Binder, a local install); another version is replaced. The build rewrites that cell whenever it disagrees with the
 configuration, and only that cell: every other cell, and the file's JSON layout, stay byte for byte as they were.
 tests/test_journeys.py fails when a committed set-up cell disagrees with _config.yml.
 """
@@ -11,6 +14,7 @@ import ast
 import json
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 from sphinx.util import logging
@@ -28,12 +32,30 @@ class SetupCellError(Exception):
     """A notebook imports something that its set-up cell could not install on Colab."""
 
 
-def requirement(url: str, branch: str, path_to_book: str = "") -> str:
-    """pip's requirement for the helper package, from the repository and branch the launch buttons open."""
-    if not url or not branch:
-        raise SetupCellError("_config.yml must name the repository: repository.url and repository.branch")
+RELEASE_TAG = re.compile(r"v(\d+(?:\.\d+)*(?:(?:a|b|rc|\.post|\.dev)\d+)?)")   # v + a PEP 440 version
+
+
+def pinned_version(ref: str) -> str:
+    """The helper package's version that a release tag names (v1.0.0 -> 1.0.0)."""
+    match = RELEASE_TAG.fullmatch(ref or "")
+    if not match:
+        raise SetupCellError(f"_config.yml: relugrad_ref must be a release tag, v followed by relugrad's version "
+                             f"(e.g. v1.0.0), not {ref!r}: a branch moves under the readers")
+    return match.group(1)
+
+
+def package_version(root: Path) -> str:
+    """The helper package's version, as pyproject.toml gives it."""
+    return tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+
+
+def requirement(url: str, ref: str, path_to_book: str = "") -> str:
+    """pip's requirement for the helper package, from the repository at its release tag."""
+    if not url:
+        raise SetupCellError("_config.yml must name the repository: repository.url")
+    pinned_version(ref)
     subdirectory = path_to_book.strip("/")
-    return f"{PACKAGE} @ git+{url.rstrip('/')}@{branch}" + (f"#subdirectory={subdirectory}" if subdirectory else "")
+    return f"{PACKAGE} @ git+{url.rstrip('/')}@{ref}" + (f"#subdirectory={subdirectory}" if subdirectory else "")
 
 
 def imported_modules(notebook: dict) -> set[str]:
@@ -62,8 +84,8 @@ def missing_on_colab(notebook: dict) -> list[str]:
     return sorted(imported_modules(notebook) - set(sys.stdlib_module_names) - COLAB_MODULES)
 
 
-def setup_cell_source(notebook: dict, url: str, branch: str, path_to_book: str = "") -> str:
-    """The set-up cell this notebook must start with, for the repository named in the configuration."""
+def setup_cell_source(notebook: dict, url: str, ref: str, path_to_book: str = "") -> str:
+    """The set-up cell this notebook must start with, for the repository and release named in the configuration."""
     missing = missing_on_colab(notebook)
     unknown = [name for name in missing if name != PACKAGE]
     if unknown:
@@ -73,13 +95,30 @@ def setup_cell_source(notebook: dict, url: str, branch: str, path_to_book: str =
             "in pyproject.toml and teach _ext/colab_setup.py to install it")
     if not missing:
         return ""
+    version, wanted = pinned_version(ref), requirement(url, ref, path_to_book)
+    wheel = f"{PACKAGE}-{version}-py3-none-any.whl"   # what relugrad_wheel.py puts on the site
+    repository = wanted.split(" @ ", 1)[1]
     return "\n".join([
         FIRST_LINE,
-        "# (written by the book's build from _config.yml: change the repository there, not here).",
-        "import importlib.util",
-        f'if importlib.util.find_spec("{PACKAGE}") is None:',
-        f'    %pip install --quiet "{requirement(url, branch, path_to_book)}"',
+        "# (written by the book's build from _config.yml: change the repository or the release there, not here).",
+        "import importlib.metadata, os, subprocess, sys",
+        "try:",
+        f'    installed = importlib.metadata.version("{PACKAGE}")',
+        "except importlib.metadata.PackageNotFoundError:",
+        "    installed = None",
+        f'if installed != "{version}":   # missing, or another version: install the pinned release',
+        f'    wheel = "{wheel}"   # from the book\'s notebook pages: saved beside this notebook, it needs no network',
+        f'    source = wheel if os.path.exists(wheel) else "{wanted}"',
+        '    pip = subprocess.run([sys.executable, "-m", "pip", "install", source], capture_output=True, text=True)',
+        "    if pip.returncode != 0:",
+        "        class SetUpFailed(Exception):",
+        "            def _render_traceback_(self):   # Jupyter shows the sentence alone, not a traceback",
+        "                return [str(self)]",
+        f'        raise SetUpFailed(f"Could not install {PACKAGE} {version} from {{source}} (no network?): save '
+        f'{{wheel}} from the download menu of this notebook\'s page in the book beside this notebook and run '
+        f'this cell again, or install {PACKAGE} from {repository}.")',
         "    importlib.invalidate_caches()",
+        f'    print("{PACKAGE}", importlib.metadata.version("{PACKAGE}"), "from", source)',
     ])
 
 
@@ -104,10 +143,10 @@ def _hidden(metadata: dict) -> dict:
     return {**metadata, "tags": tags if "remove-cell" in tags else tags + ["remove-cell"]}
 
 
-def with_setup_cell(notebook: dict, url: str, branch: str, path_to_book: str = "") -> dict:
+def with_setup_cell(notebook: dict, url: str, ref: str, path_to_book: str = "") -> dict:
     """The notebook with its set-up cell as the configuration wants it (inserted before the first code cell if
     missing, removed if nothing is missing); the other cells are the same objects, untouched."""
-    wanted = setup_cell_source(notebook, url, branch, path_to_book)
+    wanted = setup_cell_source(notebook, url, ref, path_to_book)
     cells = list(notebook["cells"])
     index = setup_cell_index(notebook)
     if index is not None and not wanted:
@@ -127,12 +166,12 @@ def dumps(notebook: dict) -> str:
     return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def sync(path: Path, url: str, branch: str, path_to_book: str = "") -> bool:
+def sync(path: Path, url: str, ref: str, path_to_book: str = "") -> bool:
     """Rewrite the notebook at `path` if its set-up cell disagrees with the configuration; True if it did."""
     text = path.read_text(encoding="utf-8")
     notebook = json.loads(text)
     try:
-        updated = dumps(with_setup_cell(notebook, url, branch, path_to_book))
+        updated = dumps(with_setup_cell(notebook, url, ref, path_to_book))
     except SetupCellError as error:
         raise SetupCellError(f"{path.name}: {error}") from error
     if updated == text:
@@ -146,8 +185,13 @@ def _sync_notebooks(app, env, added, changed, removed):
     have the notebooks that changed read (and so executed) again. A notebook whose file and configuration are as
     they were after the last check is not parsed again."""
     options = app.config.html_theme_options
-    url, branch = options.get("repository_url", ""), options.get("repository_branch", "")
+    url, ref = options.get("repository_url", ""), app.config.relugrad_ref
     path_to_book = options.get("path_to_docs", "")
+    project = Path(app.srcdir) / "pyproject.toml"
+    if project.exists() and pinned_version(ref) != package_version(Path(app.srcdir)):
+        raise SetupCellError(f"_config.yml: relugrad_ref {ref} is not v + relugrad's version in pyproject.toml "
+                             f"({package_version(Path(app.srcdir))}): Colab would install another relugrad than "
+                             f"the notebooks were run with; release the version, then set its tag here")
     checked_file = Path(app.doctreedir) / "colab-setup-checked.json"
     try:
         checked = json.loads(checked_file.read_text())
@@ -158,11 +202,11 @@ def _sync_notebooks(app, env, added, changed, removed):
         source = Path(env.doc2path(docname))
         if source.suffix != ".ipynb":
             continue
-        state = _state(source, url, branch, path_to_book)
-        if checked.get(docname) != state and sync(source, url, branch, path_to_book):
-            logger.info(f"colab_setup: wrote the set-up cell of {docname}.ipynb from _config.yml ({url}@{branch})")
+        state = _state(source, url, ref, path_to_book)
+        if checked.get(docname) != state and sync(source, url, ref, path_to_book):
+            logger.info(f"colab_setup: wrote the set-up cell of {docname}.ipynb from _config.yml ({url}@{ref})")
             rewritten.append(docname)
-            state = _state(source, url, branch, path_to_book)   # the file as rewritten
+            state = _state(source, url, ref, path_to_book)   # the file as rewritten
         now_checked[docname] = state
     checked_file.parent.mkdir(parents=True, exist_ok=True)
     checked_file.write_text(json.dumps(now_checked))
@@ -176,5 +220,7 @@ def _state(path: Path, *configuration: str) -> list:
 
 
 def setup(app):
+    # The release tag of the helper package that set-up cells install (_config.yml: sphinx.config.relugrad_ref).
+    app.add_config_value("relugrad_ref", "", "env", types=[str])
     app.connect("env-get-outdated", _sync_notebooks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,14 +1,14 @@
 """The ways a reader runs a notebook, made on this machine the way each service makes them, without network.
 
 - Binder: repo2docker checks out the repository, takes Python's version from binder/runtime.txt (3.10 when there
-  is none), gives the kernel's environment ipykernel, and runs `pip install -r binder/requirements.txt` from the
-  repository's root. The notebook runs in its folder of the checkout.
+  is none), gives the kernel's environment ipykernel, runs `pip install -r binder/requirements.txt` from the
+  repository's root, then binder/postBuild. The notebook runs in its folder of the checkout.
 - Colab, and a laptop with a downloaded notebook: an environment with what Colab preinstalls that the notebooks
   use (torch, numpy, matplotlib, ipykernel) and nothing of the book's. The notebook runs alone in an empty
   folder, and its set-up cell installs the rest from the repository, here a local clone in place of GitHub.
 
 Two things stand in for the network: the local clone for GitHub, and the local CPU wheel `torch==2.13.0` for
-Binder's `torch==2.13.0+cpu` from PyTorch's own index. Everything else runs as the service runs it.
+Binder's `torch==2.13.0+cpu` from PyTorch's own index (the same file: Binder's lock pins its hash, checked here). Everything else runs as the service runs it.
 Shared by tests/test_journeys.py and tests/benchmark_journeys.py. Every wait on a child process has a timeout.
 """
 
@@ -63,6 +63,11 @@ def repository() -> tuple[str, str, str]:
     return section["url"], section["branch"], section.get("path_to_book") or ""
 
 
+def relugrad_ref() -> str:
+    """The release tag of the helper package that the Colab set-up cells install (_config.yml)."""
+    return yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["config"]["relugrad_ref"]
+
+
 def book_pins(path: Path = ROOT / "requirements.txt") -> dict[str, str]:
     """{normalised name: requirement} for every `name==version` line of a requirements file."""
     pins = {}
@@ -99,6 +104,8 @@ def make_clone(destination: Path, revision: str | None = None) -> Path:
     run([*git, "init", "--quiet", "--initial-branch", branch], cwd=destination, timeout=GIT_TIMEOUT)
     run([*git, "add", "--all"], cwd=destination, timeout=GIT_TIMEOUT)
     run([*git, "commit", "--quiet", "--message", "the working tree, as pushed"], cwd=destination, timeout=GIT_TIMEOUT)
+    # The release tag that the set-up cells install, as the release pushed it.
+    run([*git, "tag", relugrad_ref()], cwd=destination, timeout=GIT_TIMEOUT)
     return destination
 
 
@@ -212,22 +219,22 @@ def new_environment(name: str, prefix: Path, python: Path) -> Environment:
 
 
 def offline_binder_requirements(repository_root: Path) -> Path:
-    """binder/requirements.txt with the one change that going without network needs: the CPU index (unreachable
-    here) left out, and the local CPU wheel's pin for its `+cpu` one. Written beside the original, so that its
-    relative paths mean what they meant."""
+    """binder/requirements.txt with the one change that going without network needs: torch's wheel (unreachable
+    here at PyTorch's CPU index) named by its version, which pip finds among this machine's local wheels. Its hash
+    stays: pip checks the local file against it, so the file installed here is the one Binder downloads.
+    Written beside the original, so that its relative paths mean what they meant."""
     if repository_root.resolve() == ROOT:
         raise ValueError("write the offline copy into a clone, not into the working tree")
     original = repository_root / "binder" / "requirements.txt"
-    lines, substituted = [], 0
-    for line in original.read_text().splitlines():
-        requirement = line.split("#", 1)[0].strip()
-        if requirement == f"--extra-index-url {CPU_INDEX}":
-            continue
-        if re.fullmatch(r"torch==[\w.]+\+cpu", requirement):
-            line, substituted = LOCAL_TORCH, substituted + 1
-        lines.append(line)
+    pinned = rf"^torch @ {re.escape(CPU_INDEX)}/torch-([\w.]+)%2Bcpu-[\w.-]+\.whl"
+    text, substituted = re.subn(pinned, r"torch==\1+cpu", original.read_text(), flags=re.M)
+    if not substituted:   # a revision from before the lock (`bench --notebooks --before`): its index, its pin
+        text = text.replace(f"--extra-index-url {CPU_INDEX}\n", "")
+        text, substituted = re.subn(r"^torch==[\w.]+\+cpu", LOCAL_TORCH, text, flags=re.M)
+    lines = text.splitlines()
     if substituted != 1:
-        raise ValueError(f"binder/requirements.txt must pin one CPU-only torch (torch==X.Y.Z+cpu); found {substituted}")
+        raise ValueError(f"binder/requirements.txt must pin one CPU wheel of torch from {CPU_INDEX}; "
+                         f"found {substituted}")
     offline = original.with_name("requirements.offline.txt")
     offline.write_text("\n".join(lines) + "\n")
     return offline
@@ -245,6 +252,10 @@ def binder_environment(repository_root: Path, prefix: Path, python_version: str 
     requirements = offline_binder_requirements(repository_root).relative_to(repository_root)
     start = time.perf_counter()
     environment.pip_install("-r", requirements, cwd=repository_root)
+    # repo2docker then runs binder/postBuild from the repository's root (it installs the helper package).
+    if (repository_root / "binder" / "postBuild").exists():   # a revision from before it had `-e .` in the file
+        run(["bash", repository_root / "binder" / "postBuild"], cwd=repository_root, timeout=PIP_TIMEOUT,
+            env=environment.environ())
     environment.install_seconds = time.perf_counter() - start
     return environment
 
@@ -266,7 +277,7 @@ def from_clone(notebook: nbformat.NotebookNode, clone: Path) -> nbformat.Noteboo
     """The notebook with its set-up cell installing from the local clone in place of GitHub (nothing else)."""
     url, _, _ = repository()
     first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
-    if first_code.source.count(f"git+{url}@") != 1:
+    if not re.search(rf'"relugrad @ git\+{re.escape(url)}@', first_code.source):
         raise ValueError(f"the set-up cell does not install from {url} (_config.yml):\n{first_code.source}")
     first_code.source = first_code.source.replace(f"git+{url}@", f"git+{clone.as_uri()}@")
     return notebook

@@ -76,36 +76,36 @@ def test_glue_without_myst_nb_records_nothing_and_shows_only_when_asked(monkeypa
 
 @by_name
 def test_committed_setup_cell_follows_the_config(name):
-    url, branch, path = journeys.repository()
+    (url, _, path), ref = journeys.repository(), journeys.relugrad_ref()
     notebook = AS_FOUND[name]
     index = colab_setup.setup_cell_index(notebook)
     assert index is not None, f"{name} has no set-up cell"
     found = "".join(notebook["cells"][index]["source"])
-    wanted = colab_setup.setup_cell_source(notebook, url, branch, path)
+    wanted = colab_setup.setup_cell_source(notebook, url, ref, path)
     assert found == wanted, (
-        f"{name}: the committed set-up cell disagrees with _config.yml (repository {url}, branch {branch}); "
+        f"{name}: the committed set-up cell disagrees with _config.yml (repository {url}, release {ref}); "
         f"the build writes it (`python3 book.py build`): commit the notebook it rewrote.\n{found}")
 
 
 @by_name
 def test_setup_cell_installs_exactly_what_colab_lacks(name):
     notebook = AS_FOUND[name]
-    url, branch, path = journeys.repository()
+    (url, _, path), ref = journeys.repository(), journeys.relugrad_ref()
     assert colab_setup.missing_on_colab(notebook) == ["relugrad"]
-    installs = re.findall(r"%pip install --quiet (.+)", colab_setup.setup_cell_source(notebook, url, branch, path))
+    installs = re.findall(r'"(relugrad @ [^"]+)"', colab_setup.setup_cell_source(notebook, url, ref, path))
     subdirectory = f"#subdirectory={path.strip('/')}" if path.strip("/") else ""
-    assert installs == [f'"relugrad @ git+{url}@{branch}{subdirectory}"'], installs
+    assert installs == [f"relugrad @ git+{url}@{ref}{subdirectory}"], installs
 
 
 def test_a_fork_changes_one_line_and_only_set_up_cells_follow():
     """What the build does for a fork: only the set-up cell changes, and a second pass changes nothing."""
     for name, notebook in AS_FOUND.items():
-        forked = colab_setup.with_setup_cell(notebook, "https://github.com/a-fork/relu-book", "teaching")
+        forked = colab_setup.with_setup_cell(notebook, "https://github.com/a-fork/relu-book", "v2.0.0")
         index = colab_setup.setup_cell_index(notebook)
-        assert 'git+https://github.com/a-fork/relu-book@teaching"' in "".join(forked["cells"][index]["source"])
+        assert 'git+https://github.com/a-fork/relu-book@v2.0.0"' in "".join(forked["cells"][index]["source"])
         untouched = [i for i, (a, b) in enumerate(zip(notebook["cells"], forked["cells"])) if a != b]
         assert untouched == [index] and len(forked["cells"]) == len(notebook["cells"]), name
-        again = colab_setup.with_setup_cell(forked, "https://github.com/a-fork/relu-book", "teaching")
+        again = colab_setup.with_setup_cell(forked, "https://github.com/a-fork/relu-book", "v2.0.0")
         assert colab_setup.dumps(again) == colab_setup.dumps(forked), f"{name}: not idempotent"
 
 
@@ -118,16 +118,16 @@ def test_committed_notebooks_are_in_the_layout_the_build_writes():
 def test_a_notebook_that_imports_what_colab_lacks_fails_the_build():
     notebook = {"cells": [{"cell_type": "code", "source": ["import torch\n", "from myst_nb import glue"]}]}
     with pytest.raises(colab_setup.SetupCellError, match="myst_nb"):
-        colab_setup.setup_cell_source(notebook, "https://github.com/o/r", "main")
+        colab_setup.setup_cell_source(notebook, "https://github.com/o/r", "v1.0.0")
 
 
 def test_a_new_notebook_gets_a_setup_cell_before_its_first_code_cell():
     notebook = {"cells": [{"cell_type": "markdown", "source": ["# New"]},
                           {"cell_type": "code", "source": ["from relugrad import objective"]}]}
-    written = colab_setup.with_setup_cell(notebook, "https://github.com/o/r", "main")
+    written = colab_setup.with_setup_cell(notebook, "https://github.com/o/r", "v1.0.0")
     assert [cell["cell_type"] for cell in written["cells"]] == ["markdown", "code", "code"]
     assert colab_setup.setup_cell_index(written) == 1
-    assert "git+https://github.com/o/r@main" in "".join(written["cells"][1]["source"])
+    assert "git+https://github.com/o/r@v1.0.0" in "".join(written["cells"][1]["source"])
 
 
 # --- launch buttons: from the same place ------------------------------------------------------------------------
@@ -170,13 +170,38 @@ def test_download_is_the_executed_notebook(name, html_root):
         assert theirs.execution_count is not None, f"{name}: a code cell was not executed"
         kinds = [output.output_type for output in theirs.outputs]
         assert "error" not in kinds
-        if "print(" in mine.source or "plt.show()" in mine.source:
+        # The set-up cell prints only when it installs relugrad, which the book's own build never needs to.
+        setup = mine.source.startswith(colab_setup.FIRST_LINE)
+        if not setup and ("print(" in mine.source or "plt.show()" in mine.source):
             assert theirs.outputs, f"{name}: no output from\n{mine.source[:200]}"
         shown = mine.source.count("plt.show()")
         images = [output for output in theirs.outputs if "image/png" in output.get("data", {})]
         assert len(images) == shown, f"{name}: {shown} figures shown, {len(images)} in the download"
         figures += shown
     assert figures == sum(cell.source.count("plt.show()") for cell in source.cells if cell.cell_type == "code")
+
+
+def wheel_of(page: Path) -> Path:
+    """The helper package's wheel that a notebook page's download menu offers (_ext/relugrad_wheel.py)."""
+    links = re.findall(r'<a href="([^"]+)"[^>]*class="[^"]*btn-download-relugrad-button', page.read_text(), re.S)
+    assert len(links) == 1, f"{page.name}: {len(links)} links to relugrad's wheel"
+    return (page.parent / links[0]).resolve()
+
+
+def test_every_notebook_page_offers_this_checkouts_relugrad_as_a_wheel(html_root):
+    """One wheel, named as pip expects, beside the site's root; its modules are this checkout's, byte for byte."""
+    import zipfile
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    wheels = {wheel_of((html_root / "notebooks" / name).with_suffix(".html")) for name in AS_FOUND}
+    assert wheels == {(html_root / f"relugrad-{version}-py3-none-any.whl").resolve()}, wheels
+    with zipfile.ZipFile(wheels.pop()) as wheel:
+        shipped = {name: wheel.read(name) for name in wheel.namelist() if name.startswith("relugrad/")}
+        metadata = wheel.read(f"relugrad-{version}.dist-info/METADATA").decode()
+    ours = {path.relative_to(ROOT).as_posix(): path.read_bytes()
+            for path in sorted((ROOT / "relugrad").rglob("*")) if path.is_file() and path.suffix in (".py", ".json")}
+    assert shipped == ours, sorted(set(shipped) ^ set(ours)) or "a module differs from this checkout's"
+    assert f"Version: {version}" in metadata and "Requires-Dist: torch" in metadata
 
 
 @by_name
@@ -228,19 +253,21 @@ def test_binder_python_is_one_the_helper_package_accepts():
 
 
 def test_binder_requirements_are_what_the_notebooks_import():
-    lines = [line.split("#", 1)[0].strip() for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines()]
+    """binder/requirements.in names what the notebooks import (its lock, binder/requirements.txt, adds what that
+    needs), and binder/postBuild installs the helper package from the repository."""
+    lines = [line.split("#", 1)[0].strip() for line in (ROOT / "binder" / "requirements.in").read_text().splitlines()]
     packages = {journeys.normalise(re.split(r"[=<>!~\[ ]", line, maxsplit=1)[0])
                 for line in lines if line and not line.startswith("-")}
-    local = [line for line in lines if line in ("-e .", ".")]
+    local = re.findall(r"^python -m pip install .*-e \.$", (ROOT / "binder" / "postBuild").read_text(), re.M)
     imported = set().union(*(colab_setup.imported_modules(notebook) for notebook in AS_FOUND.values()))
     third_party = {journeys.normalise(module) for module in imported - set(sys.stdlib_module_names)}
-    assert local, "binder/requirements.txt must install the helper package from the repository ('-e .')"
+    assert local, "binder/postBuild must install the helper package from the repository ('-e .')"
     assert packages | {"relugrad"} == third_party, f"installed {packages}, imported {third_party}"
 
 
 def test_binder_pins_are_the_books():
     book = journeys.book_pins()
-    for name, pin in journeys.book_pins(ROOT / "binder" / "requirements.txt").items():
+    for name, pin in journeys.book_pins(ROOT / "binder" / "requirements.in").items():
         assert pin.removesuffix("+cpu") == book[name], f"binder/requirements.txt pins {pin}, the book {book[name]}"
 
 
@@ -289,6 +316,46 @@ def test_notebook_runs_on_binder(path, binder, clone):
     assert not setup.outputs, "on Binder the set-up cell must find the helper package and do nothing"
     assert binder.distributions() == before
     print(f"{path.name}: {seconds:.1f} s on Binder")
+
+
+@pytest.mark.slow
+def test_a_downloaded_notebook_runs_offline_with_the_wheel_saved_beside_it(colab, html_root, tmp_path):
+    """A reader with no network: the notebook and relugrad's wheel, both from the notebook's page, in one folder.
+    The set-up cell installs the wheel (its repository is unreachable here: a file:// address that does not exist)."""
+    if colab.can_import("relugrad"):
+        colab.pip_uninstall("relugrad")
+    page = (html_root / "notebooks" / NOTEBOOKS[0].name).with_suffix(".html")
+    notebook = nbformat.read(download_of(page), as_version=4)
+    unreachable = (tmp_path / "no-such-repository").as_uri()
+    setup = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    url, _, _ = journeys.repository()
+    setup.source = setup.source.replace(f"git+{url}@", f"git+{unreachable}@")
+    shutil.copy(wheel_of(page), tmp_path)
+    colab.execute(notebook, tmp_path)
+    assert not journeys.errors(notebook), journeys.errors(notebook)
+    assert colab.can_import("relugrad")
+    shown = "".join(output.get("text", "") for output in setup.outputs)
+    assert "from relugrad-" in shown and ".whl" in shown, shown
+    colab.pip_uninstall("relugrad")
+
+
+@pytest.mark.slow
+def test_a_failed_install_shows_one_sentence_not_a_traceback(colab, tmp_path):
+    """No wheel and no network: the set-up cell's error output is one sentence that says what to do."""
+    if colab.can_import("relugrad"):
+        colab.pip_uninstall("relugrad")
+    notebook = nbformat.read(ROOT / "notebooks" / NOTEBOOKS[0].name, as_version=4)
+    setup = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    url, _, _ = journeys.repository()
+    setup.source = setup.source.replace(f"git+{url}@", f"git+{(tmp_path / 'no-such-repository').as_uri()}@")
+    notebook.cells = [setup]
+    colab.execute(notebook, tmp_path)
+    errors = [output for output in setup.outputs if output.output_type == "error"]
+    assert len(errors) == 1, setup.outputs
+    assert len(errors[0].traceback) == 1, errors[0].traceback
+    sentence = errors[0].traceback[0]
+    assert sentence.startswith("Could not install relugrad") and ".whl" in sentence and "run this cell again" in sentence
+    assert "Traceback" not in sentence and "\n" not in sentence, sentence
 
 
 @pytest.mark.slow
