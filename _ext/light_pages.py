@@ -30,6 +30,17 @@ CONDITIONAL_ASSETS = [
 ]
 
 
+
+def without_comments(text: str, language: str) -> str:
+    """The book's own stylesheet or script as shipped on every page: the comments, written for its authors, left
+    out (about 9 kB a page, on pages held to 1 MB). CSS: every /* ... */; JavaScript: every line that is only a //
+    comment (a // after code stays: it could sit inside a string)."""
+    if language == "css":
+        return re.sub(r"/\*.*?\*/[ \t]*\n?", "", text, flags=re.S)
+    if language == "js":
+        return re.sub(r"^[ \t]*//.*\n", "", text, flags=re.M)
+    raise ValueError(f"language must be 'css' or 'js', not {language!r}")
+
 def _is_unused(asset, pagename: str, body_html: str) -> bool:
     filename = str(asset.filename or "")
     inline = asset.attributes.get("body", "")

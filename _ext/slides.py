@@ -32,7 +32,7 @@ HANDOUT_PAGE = "chapters/summary"
 # The card's sections of the summary chapter (ids from its headings): what the handout keeps.
 HANDOUT_SECTIONS = ("the-results-on-one-card", "the-common-mistakes-and-what-catches-each", "where-each-check-belongs")
 PAPER_MM = {"A4": (210, 297), "Letter": (215.9, 279.4)}
-MARGIN_MM = 12
+MARGIN_MM = 10
 SLIDE_SECONDS = 300
 
 
@@ -74,6 +74,9 @@ def start_slides_build(srcdir: Path, outdir: Path, log: Path) -> subprocess.Pope
     doctrees = outdir.parent / ".doctrees-slides"
     command = [sys.executable, "-m", "sphinx", "-b", "revealjs", "-W", "--keep-going", "-q", "-d", str(doctrees),
                str(srcdir / SLIDES_DIR), str(outdir / SLIDES_DIR)]
+    # The figures' slide renditions (larger type, _ext/slide_figures.py) are drawn first, in the same process chain.
+    renditions = [sys.executable, str(HERE / "slide_figures.py"), str(srcdir)]
+    command = ["sh", "-c", '"$1" "$2" "$3" && shift 3 && exec "$@"', "sh", *renditions, *command]
     with open(log, "w") as output:
         return subprocess.Popen(command, cwd=srcdir, stdout=output, stderr=subprocess.STDOUT,
                                 env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
@@ -99,10 +102,29 @@ async def print_slides(browser, index: Path, target: Path) -> int:
     await page.evaluate("document.fonts.ready")
     data = await page.pdf(width="1280px", height="720px", print_background=True,
                           margin={"top": "0", "bottom": "0", "left": "0", "right": "0"})
-    target.write_bytes(book_pdf.without_dates(data))
+    titles = await page.evaluate("[...document.querySelectorAll('.reveal .slides section')].map(s => "
+                                 "s.querySelector(':scope > h1, :scope > h2')).filter(h => h)"
+                                 ".map(h => h.textContent.trim())")
+    # (without_dates drops an outline: the bookmarks go in after it)
+    book_pdf.write_atomically(target, _with_bookmarks(book_pdf.without_dates(data), titles))
     count = await page.locator(".reveal .pdf-page").count()
     await context.close()
     return count
+
+
+def _with_bookmarks(data: bytes, titles: list[str]) -> bytes:
+    """The slides' PDF with one bookmark per slide (page), titled by the slide's heading."""
+    import io
+
+    import pypdf
+
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(data))
+    for number, title in enumerate(titles[:len(writer.pages)]):
+        writer.add_outline_item(title or f"Slide {number + 1}", number)
+    writer.page_mode = "/UseOutlines"
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
 
 
 HANDOUT_SCRIPT = """([sections, footer]) => {
@@ -119,16 +141,47 @@ HANDOUT_SCRIPT = """([sections, footer]) => {
     document.documentElement.classList.add("book-handout");
     return "";
 }"""
+# Every glyph of the card at 12 CSS px or more, 9 pt on paper: text, tables and code at 12 px or more, and math at
+# 12 / 0.7 px, so that its sub- and superscripts (KaTeX draws them at 0.7 of the formula's size) are 12 px too. The
+# four results sit two to a row, and the spacing is tight, so that the card fits one page of A4 and of Letter.
+HANDOUT_MIN_PX = 12
 HANDOUT_STYLE = """
-html.book-handout { font-size: 13px; }
+html.book-handout { font-size: 12.5px; }
 html.book-handout .onlyprint, html.book-handout .eqno { display: none !important; }
-html.book-handout .bd-article h1 { font-size: 1.7rem; margin: 0 0 0.4rem; }
-html.book-handout .bd-article h2 { font-size: 1.2rem; margin: 0.7rem 0 0.3rem; }
-html.book-handout .bd-article p, html.book-handout .bd-article li { margin: 0.2rem 0; }
-html.book-handout .bd-article table { font-size: 0.85rem; margin: 0.3rem 0; }
-html.book-handout .bd-article pre { font-size: 0.8rem; padding: 0.4rem; margin: 0.3rem 0; }
-html.book-handout .handout-footer { font-size: 0.75rem; color: #555; margin-top: 0.6rem; }
+html.book-handout .bd-article h1 { display: block !important; font-size: 1.6rem; margin: 0 0 0.3rem; }
+html.book-handout .bd-article h2 { font-size: 1.2rem; margin: 0.5rem 0 0.2rem; }
+html.book-handout .bd-article p, html.book-handout .bd-article li { margin: 0.15rem 0; }
+html.book-handout .bd-article table { font-size: 12px; margin: 0.2rem 0; }
+html.book-handout .bd-article table th, html.book-handout .bd-article table td { padding: 0.1rem 0.35rem; }
+html.book-handout .bd-article pre, html.book-handout .bd-article pre * { font-size: 12px !important; }
+html.book-handout .bd-article pre { padding: 0.3rem; margin: 0.2rem 0; line-height: 1.2; }
+html.book-handout .bd-article code { font-size: 12px; }
+html.book-handout .handout-footer { font-size: 12px; color: #444; margin-top: 0.4rem; }
+html.book-handout .katex { font-size: 17.2px; }
+html.book-handout .bd-article { line-height: 1.35; }
+html.book-handout .derivation-why { font-size: 12px; line-height: 1.3; padding-left: 0.4em; }
+html.book-handout .derivation-grid { padding-right: 0;
+    grid-template-columns: max-content max-content 1fr max-content max-content 1fr; }
+html.book-handout .derivation-step:nth-child(even) > .derivation-lhs { grid-column: 4; }
+html.book-handout .derivation-step:nth-child(even) > .derivation-rhs { grid-column: 5; }
+html.book-handout .derivation-step:nth-child(even) > .derivation-why { grid-column: 6; }
+html.book-handout .derivation-lhs, html.book-handout .derivation-rhs { padding-top: 0.3em; padding-bottom: 0.3em; }
 """
+
+
+# The smallest font size of any visible text of the card, and where it is (KaTeX's hidden MathML is not printed).
+SMALLEST_TEXT_SCRIPT = """() => {
+    let smallest = Infinity, where = "";
+    const walker = document.createTreeWalker(document.querySelector("article.bd-article"), NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+        const text = walker.currentNode, element = text.parentElement;
+        if (!text.textContent.replace(/[\\s\\u200b]/g, "") || element.closest(".katex-mathml")) continue;
+        if (!element.getClientRects().length) continue;
+        const size = parseFloat(getComputedStyle(element).fontSize);
+        if (size < smallest) { smallest = size; where = text.textContent.trim().slice(0, 40); }
+    }
+    return [smallest, where];
+}"""
 
 
 async def print_handout(browser, page_file: Path, target: Path, paper: str, footer: str) -> int:
@@ -150,20 +203,70 @@ async def print_handout(browser, page_file: Path, target: Path, paper: str, foot
     if problem:
         raise RuntimeError(f"handout: {problem}")
     await page.evaluate("document.fonts.ready")
-    scale = 1.0
-    for _ in range(12):   # lay the card out at the width it will print at; shrink until it fits
-        await page.set_viewport_size({"width": round(width_px / scale), "height": 1000})
+    smallest, where = await page.evaluate(SMALLEST_TEXT_SCRIPT)
+    if smallest < HANDOUT_MIN_PX:
+        raise RuntimeError(f"handout: text at {smallest:g} px ({where!r}) is below {HANDOUT_MIN_PX} px, 9 pt on paper")
+    for scale in (1.15, 1.12, 1.09, 1.06, 1.03, 1.0):   # room to spare on the page: larger type, up to 15 %
+        await page.set_viewport_size({"width": round(width_px / scale), "height": 1000})   # the width it prints at
         await page.evaluate("window.bookFitForPrint && window.bookFitForPrint()")
         height = await page.evaluate("document.querySelector('article.bd-article').getBoundingClientRect()"
                                      ".bottom + 8")
         if height * scale <= height_px:
             break
-        scale = max(0.1, min(scale - 0.02, height_px / height))
+    else:   # never shrunk below 9 pt: the card must be shortened instead
+        raise RuntimeError(f"handout: the card is {height:.0f} px tall at 9 pt, more than one {paper} page "
+                           f"({height_px:.0f} px): shorten the summary's card")
     data = await page.pdf(format=paper, scale=scale, print_background=True,
                           margin={side: f"{MARGIN_MM}mm" for side in ("top", "bottom", "left", "right")})
-    target.write_bytes(book_pdf.without_dates(data))
+    book_pdf.write_atomically(target, book_pdf.without_dates(data))
     await context.close()
     return len(pypdf.PdfReader(io.BytesIO(data)).pages)
+
+
+# reveal.js's speaker view (the notes plugin, as vendored in the sphinx-revealjs wheel) fails axe: its layout <select>
+# has no accessible name, its two slide previews (iframes) no title, the muted digits of its timer (opacity 0.3) are
+# too faint to read, and its panel of notes scrolls but cannot be reached by keyboard. The deck's output holds the page
+# up to three times: inlined as a JavaScript string in notes.js (what S opens), and in notes.esm.js and
+# speaker-view.html if they are shipped. Each fix below must apply exactly once to each of these files that is there,
+# or the build says which did not (a new reveal.js whose page changed: revisit them); a file already fixed is left be.
+SPEAKER_VIEW_DIR = "_static/revealjs/plugin/notes"
+SPEAKER_VIEW_FILES = ("speaker-view.html", "notes.js", "notes.esm.js")
+SPEAKER_VIEW_FIXES = (
+    ('<span class="speaker-layout-label"></span>',
+     '<span class="speaker-layout-label" id="speaker-layout-label"></span>'),
+    ('<select class="speaker-layout-dropdown"></select>',
+     '<select class="speaker-layout-dropdown" aria-labelledby="speaker-layout-label"></select>'),
+    (".speaker-controls-time span.mute {\n\t\t\t\t\topacity: 0.3;",
+     ".speaker-controls-time span.mute {\n\t\t\t\t\topacity: 0.6;"),
+    ("currentSlide.setAttribute( 'src', currentURL );",
+     "currentSlide.setAttribute( 'title', 'Current slide' ); currentSlide.setAttribute( 'src', currentURL );"),
+    ("upcomingSlide.setAttribute( 'src', upcomingURL );",
+     "upcomingSlide.setAttribute( 'title', 'Upcoming slide' ); upcomingSlide.setAttribute( 'src', upcomingURL );"),
+    ('<div id="speaker-controls">',   # it scrolls when the notes are long: reachable by keyboard, and named
+     '<div id="speaker-controls" tabindex="0" role="region" aria-label="Timer and speaker notes">'),
+)
+
+
+def patch_speaker_view(deck: Path) -> str:
+    """Apply SPEAKER_VIEW_FIXES to the deck's copies of the speaker view; returns "" or what did not apply."""
+    problems, present = [], [name for name in SPEAKER_VIEW_FILES if (deck / SPEAKER_VIEW_DIR / name).is_file()]
+    if "notes.js" not in present:
+        return f"{SPEAKER_VIEW_DIR}/notes.js, the speaker view the deck opens, is missing"
+    for name in present:
+        path = deck / SPEAKER_VIEW_DIR / name
+        text = original = path.read_text(encoding="utf-8")
+        for old, new in SPEAKER_VIEW_FIXES:
+            if name.endswith(".js"):   # inside a JavaScript string: quotes, tabs and newlines escaped
+                old, new = json.dumps(old)[1:-1], json.dumps(new)[1:-1]
+            if text.count(new) == 1:
+                continue
+            if text.count(old) != 1:
+                problems.append(f"{name}: {old[:70]!r} is there {text.count(old)} times, not once")
+                continue
+            text = text.replace(old, new)
+        if text != original:
+            path.write_text(text, encoding="utf-8")
+    return "; ".join(problems)
 
 
 def _start_deck(app, env):
@@ -214,6 +317,9 @@ def _build_teaching_material(app, exception):
         problem = finish_slides_build(process, log)
         if problem:
             logger.warning(f"slides: the deck does not build cleanly:\n{problem}", type="slides")
+            return
+        if problem := patch_speaker_view(outdir / SLIDES_DIR):
+            logger.warning(f"slides: the speaker view's accessibility fixes did not apply: {problem}", type="slides")
             return
         logger.info(" slides/index.html")
         (Path(app.doctreedir) / "slides.sha256").write_text(_deck_made_from(digest, outdir))

@@ -4,6 +4,8 @@ downloads as scripts too, so that a page opened from disk can save them."""
 import json
 from pathlib import Path
 
+from light_pages import without_comments
+
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "offline_book_templates"
 ASSETS = HERE / "offline_book_assets"
@@ -28,7 +30,7 @@ def _drop_empty_top_bar(app, config):
 
 def _add_script(app):
     # Inline, not a file under _static/: Jupyter Book would add every .js there to every page.
-    app.add_js_file(None, body=(ASSETS / "book.js").read_text())
+    app.add_js_file(None, body=without_comments((ASSETS / "book.js").read_text(), "js"))
 
 
 def _fix_citation_list(app, pagename, templatename, context, doctree):

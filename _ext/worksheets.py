@@ -62,12 +62,12 @@ def student_version(notebook: dict) -> dict:
     return {**notebook, "cells": cells}
 
 
-def write_students_versions(root: Path, url: str, branch: str, path_to_book: str = "") -> list[Path]:
+def write_students_versions(root: Path, url: str, ref: str, path_to_book: str = "") -> list[Path]:
     """Bring each source's set-up cell in line with the configuration, then write each students' version that would
     change; returns the students' versions written."""
     written = []
     for source in sorted((root / SOURCES).glob("*.ipynb")):
-        colab_setup.sync(source, url, branch, path_to_book)
+        colab_setup.sync(source, url, ref, path_to_book)
         import json
         text = colab_setup.dumps(student_version(json.loads(source.read_text(encoding="utf-8"))))
         target = root / TARGETS / source.name
@@ -80,7 +80,7 @@ def write_students_versions(root: Path, url: str, branch: str, path_to_book: str
 def _write(app):
     options = app.config.html_theme_options
     written = write_students_versions(Path(app.srcdir), options.get("repository_url", ""),
-                                      options.get("repository_branch", ""), options.get("path_to_docs", ""))
+                                      app.config.relugrad_ref, options.get("path_to_docs", ""))
     for path in written:
         logger.info(f"worksheets: wrote the students' version {TARGETS}/{path.name} from {SOURCES}/{path.name}")
 

@@ -9,11 +9,14 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLoca
 
 from relugrad.validation import checked_positive, type_name
 
-# Figures are drawn as wide as the text column. Their labels are then about 10 px tall on a phone, whose column is
-# about 360 px wide (11 pt on 5.6 in), and as tall as the body text on a desktop. A figure wider than this would be
-# shrunk, labels and all, to fit a phone. At 120 dpi a figure is 672 px wide, about the desktop column: sharp there,
-# and light enough for the page-weight budget (a phone can open the full-size image to zoom in).
-COLUMN_WIDTH = 5.6   # inches
+# Figures are drawn narrow enough that a phone need not shrink them much: text px on a screen is
+# pt × dpi / 72 × (shown width / natural width). A 390-px phone shows a notebook's output 342 px wide; a 4-in figure
+# at 120 dpi is about 490 px (480 plus the margin of a tight bounding box), shown there at 0.7 of its size, so 11-pt
+# text (18.3 px in the PNG) reads at about 12.7 px (at 5.6 in it was 9.2 px). On a desktop the figure is shown at its
+# natural size, its labels as tall as the body text, and a tap on a phone opens the full-size image.
+COLUMN_WIDTH = 4.0   # inches: every figure of the book is this wide (figsize=(COLUMN_WIDTH, height))
+DPI = 120            # dots per inch of the figures' PNGs
+MIN_TEXT_PT = 11     # the smallest text a figure may use, in points (legends and ticks included)
 
 # The same quantity gets the same colour in every figure of the book.
 COLORS = {
@@ -29,7 +32,8 @@ MASK_CMAP = mpl.colors.ListedColormap([COLORS["inactive"], COLORS["active"]])
 
 
 def use_book_style() -> None:
-    """Solid white figures with dark text, so they read the same on a light or a dark page."""
+    """Solid white figures with dark text, so they read the same on a light or a dark page; every text (titles,
+    labels, ticks, legends) at MIN_TEXT_PT, which a figure COLUMN_WIDTH wide keeps at 12 px or more on a phone."""
     plt.rcParams.update({
         "figure.facecolor": "white",
         "axes.facecolor": "white",
@@ -38,19 +42,41 @@ def use_book_style() -> None:
         "axes.labelcolor": "#111111",
         "xtick.color": "#111111",
         "ytick.color": "#111111",
-        "figure.dpi": 120,
-        "figure.figsize": (COLUMN_WIDTH, 3.6),
-        "font.size": 11,
-        "axes.titlesize": "medium",
-        "figure.titlesize": "medium",
+        "figure.dpi": DPI,
+        "figure.figsize": (COLUMN_WIDTH, 2.8),
+        "font.size": MIN_TEXT_PT,
+        "axes.titlesize": MIN_TEXT_PT,
+        "axes.labelsize": MIN_TEXT_PT,
+        "figure.titlesize": MIN_TEXT_PT,
+        "xtick.labelsize": MIN_TEXT_PT,
+        "ytick.labelsize": MIN_TEXT_PT,
+        "legend.fontsize": MIN_TEXT_PT,
+        "legend.title_fontsize": MIN_TEXT_PT,
     })
+
+
+class _WholeNumbers(MaxNLocator):
+    """Whole-number ticks, at most six, and no more than the axis has room for: along x, room for labels of as many
+    digits as the largest, at the tick labels' size."""
+
+    def __call__(self):
+        room = 6
+        if self.axis is not None:
+            room = self.axis.get_tick_space()
+            if self.axis.axis_name == "x":
+                digits = len(str(int(max(abs(value) for value in self.axis.get_view_interval()))))
+                points = self.axis.axes.bbox.width * 72 / self.axis.axes.figure.dpi
+                size = mpl.font_manager.FontProperties(size=mpl.rcParams["xtick.labelsize"]).get_size_in_points()
+                room = int(points / (size * (0.65 * digits + 0.9)))
+        self.set_params(nbins=max(2, min(6, room)))
+        return super().__call__()
 
 
 def integer_ticks(ax) -> None:
     """Whole-number ticks on both axes (matrix rows and columns are counted: no 2.5th sample), at most six a side
-    (every integer of a narrow panel put "9" and "10" so close that they read "910")."""
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True, min_n_ticks=1))
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True, min_n_ticks=1))
+    and no more than fit (every integer of a narrow panel put "9" and "10" so close that they read "910")."""
+    ax.xaxis.set_major_locator(_WholeNumbers(integer=True, min_n_ticks=1))
+    ax.yaxis.set_major_locator(_WholeNumbers(integer=True, min_n_ticks=1))
 
 
 def ticks_at(axis, values) -> None:

@@ -18,23 +18,35 @@ from relugrad.formulas import Gradients, autograd_gradients, intermediates, obje
 from relugrad.function import function_with_backward
 from relugrad.inputs import exact_zero_inputs, mixed_sign_inputs
 
-# Where each known mistake is explained (the chapters of the book, as files beside the notebooks).
+
+def page(title: str, section: str = "") -> str:
+    """A page of the book by the title its table of contents shows (on the site, in the PDF, in the search), and the
+    section to open: what a student can find, unlike a source file's path."""
+    return f"the book's page “{title}”" + (f", section “{section}”" if section else "")
+
+
+# Where each known mistake is explained: the book's pages, as a student finds them in its table of contents.
+GRADIENT_W = "The gradient with respect to W"
 HINTS = {
     "missing mask": "the ReLU passes a gradient only where Z > 0: G = 2E ⊙ M with M = 1[Z > 0] "
-                    "(chapters/gradient_w.md, route 3, the ReLU gate)",
+                    f"(read {page(GRADIENT_W, 'Route 3: staged backpropagation')}, the ReLU gate)",
     "wrong transpose": "a gradient has the shape of its variable: dW = XᵀG is k × n, dX = GWᵀ is m × k "
-                       "(chapters/gradient_w.md, 'Why the shape check is not a proof')",
-    "missing factor 2": "the derivative of E² is 2E: G = 2E ⊙ M (chapters/gradient_w.md, route 1)",
+                       f"(read {page(GRADIENT_W, 'Why the shape check is not a proof')})",
+    "missing factor 2": "the derivative of E² is 2E: G = 2E ⊙ M "
+                        f"(read {page(GRADIENT_W, 'Route 1: entry by entry')})",
     "mean instead of sum": "f is a sum of squares, not a mean: nothing is divided by mn "
-                           "(chapters/notation.md, the objective)",
-    "wrong sign of dY": "E = A − Y, so ∂E/∂Y = −1 and dY = −2E (chapters/gradient_y.md)",
+                           f"(read {page('Setting and notation', 'The objective and its intermediates')})",
+    "wrong sign of dY": "E = A − Y, so ∂E/∂Y = −1 and dY = −2E "
+                        f"(read {page('The gradient with respect to Y', 'Entry by entry')})",
     ">= for >": "the mask is 1[Z > 0], strict, as torch.relu's backward: at Z = 0 the slope is 0 "
-                "(chapters/relu_at_zero.md)",
+                f"(read {page('ReLU at zero', 'What PyTorch and other spellings compute')})",
 }
 SHAPES = (5, 3, 4)        # m, k, n all different: a misplaced transpose cannot have the right shape
 SQUARE = (6, 4, 4)        # k = n: a transposed dW has the right shape, and code that branches on shapes is caught
 BRANCHES = ("right when m, k, n all differ but not when k = n: does your code branch on, or reshape by, the shapes? "
-            "(chapters/gradient_w.md, 'Why the shape check is not a proof')")
+            f"(read {page(GRADIENT_W, 'Why the shape check is not a proof')})")
+UNKNOWN = ("not one of the catalogued mistakes: compare each gradient with the numbers of "
+           f"{page('A worked example with m, k, n all different', 'The gradients')}, one intermediate at a time")
 
 
 @dataclass
@@ -44,6 +56,7 @@ class Report:
     title: str
     lines: list[tuple[bool, str]] = field(default_factory=list)
     diagnosis: str = ""
+    demonstration: bool = False   # a backward wrong on purpose: its failure is the expected outcome
 
     @property
     def passed(self) -> bool:
@@ -58,8 +71,13 @@ class Report:
         out += [f"  {'✓ PASS' if ok else '✗ FAIL'}  {text}" for ok, text in self.lines]
         if self.diagnosis:
             out.append(f"  → {self.diagnosis}")
-        out.append("  All checks pass." if self.passed else "  Not done yet: fix the first ✗ above, then run the cell "
-                   "again.")
+        if self.passed:
+            out.append("  All checks pass.")
+        elif self.demonstration:
+            out.append("  Caught, as it should be: this backward is wrong on purpose. Nothing to fix here "
+                       "(a demonstration does not count towards your progress).")
+        else:
+            out.append("  Not done yet: fix the first ✗ above, then run the cell again.")
         return "\n".join(out)
 
     def raise_if_failed(self) -> None:
@@ -83,12 +101,22 @@ def _inputs():
             "integers with exact zeros in Z": exact_zero_inputs(seed=3)}
 
 
+def _raised_in(error: BaseException) -> str | None:
+    """The name of the function whose line raised `error` (the innermost frame), or None."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame.tb_frame.f_code.co_name if frame is not None else None
+
+
 def _call(function, arguments, report: Report, what: str):
     """function(*arguments), or None with a verdict that says why it could not be used."""
     try:
         return function(*arguments)
     except NotImplementedError as error:
-        report.add(False, f"{what} is not finished: {error or 'it raises NotImplementedError'}")
+        unfinished = _raised_in(error)   # my_backward may call an unfinished my_G: name the one to finish
+        whose = what if unfinished in (what, None) else f"{unfinished}, which {what} calls,"
+        report.add(False, f"{whose} is not finished: {error or 'it raises NotImplementedError'}")
     except Exception as error:   # a student's code may fail in any way: say how, and carry on
         report.add(False, f"{what} raised {type(error).__name__}: {error}")
     return None
@@ -141,12 +169,14 @@ def _as_gradients(result, report: Report):
 
 
 def check_backward(my_backward: Callable, title: str = "Part 2: the backward pass, dW, dX, dY",
-                   keep: bool = True) -> Report:
+                   keep: bool = True, demonstration: bool = False) -> Report:
     """Part 2: (dW, dX, dY) = my_backward(X, W, Y), climbing the verification ladder: shapes, autograd on three kinds
     of input, central differences with a kink-free step, then gradcheck with my_backward as the backward of a
     torch.autograd.Function. A wrong answer is compared with every bug of the catalogue. `keep=False` leaves the
-    report out of `summary()` (for a demonstration on someone else's backward)."""
-    report = Report(title)
+    report out of `summary()`; `demonstration=True` (a backward wrong on purpose, such as one of `BUGS`) does too,
+    and its verdict says that the checks caught it rather than asking for a fix."""
+    keep = keep and not demonstration
+    report = Report(title, demonstration=demonstration)
     inputs = _inputs()
     X, W, Y = inputs["mixed signs, m, k, n all different"]
     result = _call(my_backward, (X, W, Y), report, "my_backward")
@@ -173,6 +203,12 @@ def check_backward(my_backward: Callable, title: str = "Part 2: the backward pas
         mine = None if mine is None else _as_gradients(mine, report)
         if mine is None:
             return _record(report, keep)
+        lower = [f"{name} is {str(got.dtype).removeprefix('torch.')}" for name, got in zip(Gradients._fields, mine)
+                 if isinstance(got, torch.Tensor) and got.dtype != X.dtype]
+        if lower:   # judged at float64's tolerance it would look like an unknown mistake
+            report.add(False, f"{', '.join(lower)}, but the inputs are {str(X.dtype).removeprefix('torch.')}: "
+                              f"compute in the inputs' dtype (look for a .float() or a float32 tensor you made)")
+            return _record(report, keep)
         try:
             comparisons = [compare(name, got.to(ref.dtype), ref)
                            for name, got, ref in zip(Gradients._fields, mine, autograd_gradients(X, W, Y))]
@@ -183,8 +219,7 @@ def check_backward(my_backward: Callable, title: str = "Part 2: the backward pas
         if not report.add(all(c.passed for c in comparisons), f"against autograd ({label}): relative errors {errors}"):
             square_only = label == "mixed signs, k = n"   # reached only when the all-different case passed
             report.diagnosis = diagnose(mine, X, W, Y) or (BRANCHES if square_only else
-                "not one of the catalogued mistakes: compare each gradient with the worked example in "
-                "chapters/worked_example.md, one intermediate at a time")
+                UNKNOWN)
             return _record(report, keep)
     X, W, Y = inputs["mixed signs, m, k, n all different"]
     mine = my_backward(X, W, Y)

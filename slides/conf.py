@@ -11,6 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "_ext"))
+import slide_assets  # noqa: E402
 
 project = "Gradients of one ReLU layer"
 author = "The authors of this book"
@@ -26,7 +27,15 @@ nitpicky = True
 revealjs_style_theme = "white"
 revealjs_static_path = ["_static"]
 revealjs_css_files = ["slides.css"]
-# One slide is 1280 × 720 CSS pixels, scaled to the window; no plugin from another host (the math is prerendered).
-revealjs_script_conf = {"width": 1280, "height": 720, "margin": 0.04, "hash": True, "slideNumber": "c/t",
-                        "center": False, "transition": "none", "pdfSeparateFragments": False}
+revealjs_js_files = ["slides.js"]   # wide formulas that scroll on a phone are reachable by keyboard
+# A slide is the whole window, whatever its shape (4:3 projectors, 16:9 screens): reveal.js does not scale it, the
+# type is sized to the window in slides.css (never below 32 px) and the content is centred vertically. A fixed
+# 16:9 slide was scaled to 0.77 on a 1024 × 768 projector and used only its top half. No plugin from another host
+# (the math is prerendered).
+revealjs_script_conf = {"width": "100%", "height": "100%", "margin": 0, "minScale": 1, "maxScale": 1,
+                        "hash": True, "slideNumber": "c/t", "center": True, "transition": "none",
+                        "pdfSeparateFragments": False}
 revealjs_script_plugins = [{"name": "RevealNotes", "src": "revealjs/plugin/notes/notes.js"}]
+# Ship only the reveal.js files this deck loads (Sphinx applies exclude_patterns to static files too): not the
+# other themes, which @import fonts.googleapis.com, nor source maps and SCSS sources (_ext/slide_assets.py).
+exclude_patterns += slide_assets.excluded(revealjs_style_theme, revealjs_script_plugins)

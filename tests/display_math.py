@@ -103,9 +103,11 @@ def split_display(body: str) -> list[str]:
         math = row.split("&&")[0]
         for part in re.split(r"\\qquad", math):
             part = part.strip().rstrip(",;")
-            if not part:
+            if not part.removeprefix("&").strip():
                 continue
-            if re.match(r"^&?\s*(=|\\approx|\\le|\\ge|<|>|\\ne)", part) and statements:
+            # A row that starts (after its indentation) with a relation continues the chain above it; one that starts
+            # with \odot or + continues the expression above it (a long product broken over two rows on a phone).
+            if re.match(r"^&?\s*(?:\\quad\s*)*(=|\\approx|\\le|\\ge|<|>|\\ne|\\odot|\+)", part) and statements:
                 statements[-1] += " " + part.lstrip("&")
             else:   # a first row may start at the alignment point (&) to sit flush left
                 statements.append(part.removeprefix("&").lstrip())

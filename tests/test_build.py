@@ -150,6 +150,15 @@ def test_every_exercise_reference_shows_its_number(html_root):
     assert not bare, bare
 
 
+def test_no_equation_reference_is_wrapped_in_a_second_pair_of_parentheses(html_root):
+    """{eq} already prints "(68)"; writing "({eq}`...`)" in the source shows "((68))"."""
+    doubled = []
+    for path in pages(html_root):
+        text = re.sub(r"<[^>]+>", "", re.sub(r"<script.*?</script>|<style.*?</style>", "", path.read_text(), flags=re.S))
+        doubled += [f"{path.name}: {m.group(0)!r}" for m in re.finditer(r".{0,30}\(\(\d+\)[),].{0,10}", text)]
+    assert not doubled, doubled
+
+
 class _Links(HTMLParser):
     def __init__(self):
         super().__init__()

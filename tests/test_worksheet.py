@@ -75,7 +75,7 @@ def test_students_version_runs_and_every_check_fails_with_guidance(tmp_path):
     text = _run_alone(STUDENT, tmp_path)
     assert "All checks pass" not in text.split("Part 3")[0]
     assert "my_G is not finished: my_G: replace this line by your code" in text
-    assert "my_backward is not finished" in text
+    assert "my_G, which my_backward calls, is not finished" in text   # Part 2 names the unfinished Part 1
     assert "0 of 2 parts done." in text
     assert "this is the known mistake “missing mask”" in text   # Part 3, the demonstration, works unfilled
 
@@ -139,3 +139,30 @@ def test_graders_get_an_exception(capsys):
     worksheet.check_G(lambda Z, E: torch.zeros_like(Z))
     with pytest.raises(AssertionError):
         worksheet.require_all_passed()
+
+
+def test_an_unfinished_part_1_is_named_when_part_2_calls_it():
+    def my_G(Z, E):
+        raise NotImplementedError("replace this line by your code")
+
+    def my_backward(X, W, Y):
+        Z = X @ W
+        E = torch.relu(Z) - Y
+        G = my_G(Z, E)
+        return X.T @ G, G @ W.T, -2 * E
+
+    verdict = str(worksheet.check_backward(my_backward, keep=False))
+    assert "my_G, which my_backward calls, is not finished" in verdict, verdict
+
+
+def test_a_right_backward_in_float32_is_told_its_dtype_not_an_unknown_mistake():
+    def my_backward(X, W, Y):
+        X, W, Y = X.float(), W.float(), Y.float()
+        Z = X @ W
+        E = torch.relu(Z) - Y
+        G = 2 * E * (Z > 0)
+        return X.T @ G, G @ W.T, -2 * E
+
+    verdict = str(worksheet.check_backward(my_backward, keep=False))
+    assert "dW is float32" in verdict and "compute in the inputs' dtype" in verdict, verdict
+    assert worksheet.UNKNOWN not in verdict

@@ -85,6 +85,11 @@ window.bookNotebookArrived = function (name, text) {
   setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
 };
 document.addEventListener("DOMContentLoaded", function () {
+  // relugrad's wheel (relugrad_wheel.py) is saved, not opened in a tab; from disk the browser saves it anyway.
+  document.querySelectorAll("a.btn-download-relugrad-button[href$='.whl']").forEach(function (link) {
+    link.setAttribute("download", link.getAttribute("href").split("/").pop());
+    link.removeAttribute("target");
+  });
   document.querySelectorAll("a.btn-download-source-button[href$='.ipynb'], a.download-source-button[href$='.ipynb']")
     .forEach(function (link) {
     link.setAttribute("download", link.getAttribute("href").split("/").pop());
