@@ -67,12 +67,22 @@ EQUIVALENT = {
 }
 
 
+def _layout_free(latex: str) -> str:
+    """A statement without its layout (alignment points and spacing), so that an equivalent mutant stays listed when
+    a display is only broken into other lines (for a phone)."""
+    return re.sub(r"\s+|&", "", latex)
+
+
+EQUIVALENT_LAYOUT_FREE = {(block_id, description, _layout_free(mutated))
+                          for block_id, description, mutated in EQUIVALENT}
+
+
 @pytest.mark.parametrize("block", CHECKED, ids=[b.id for b in CHECKED])
 def test_every_slip_in_a_derivation_is_caught(block):
     survivors = []
     for index, statement in enumerate(block.statements):
         for description, mutated in mutants(statement):
-            if (block.id, description, mutated) in EQUIVALENT:
+            if (block.id, description, _layout_free(mutated)) in EQUIVALENT_LAYOUT_FREE:
                 continue
             try:
                 evaluate(with_statement(block, index, mutated))
