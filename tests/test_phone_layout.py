@@ -99,10 +99,8 @@ LENGTHEN = r"""() => {
 WRAPPED = r"""() => {
     const found = [];
     for (const line of document.querySelectorAll('.bd-article pre .code-line')) {
-        const rects = [...line.getClientRects()].filter(r => r.width > 0);
-        if (rects.length < 2) continue;
-        const tops = new Set(rects.map(r => Math.round(r.top)));
-        if (tops.size < 2) continue;
+        // A line is one inline-block box however many visual lines it takes: its characters say where it wraps.
+        if (line.getBoundingClientRect().height < 1.5 * parseFloat(getComputedStyle(line).lineHeight || 0)) continue;
         // The start of the first visual line: a range over the line's first character.
         const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
         let first = null, firstLeft = null, contLeft = Infinity;

@@ -15,7 +15,7 @@ CHAPTERS = [c["file"].removeprefix("chapters/") for part in TOC["parts"] for c i
 
 
 def test_the_chapters_are_those_of_the_issue():
-    assert CHAPTERS == ["notation", "gradient_y", "gradient_w", "gradient_x", "worked_example", "relu_at_zero",
+    assert CHAPTERS == ["notation", "gradient_y", "gradient_w", "gradient_x", "worked_example", "relu_at_zero", "explorer",
                         "verification", "summary",
                         "beyond/bias", "beyond/activations", "beyond/two_layers", "beyond/two_layers_example",
                         "beyond/any_depth", "beyond/kronecker", "beyond/hessian", "beyond/newton", "beyond/torch_func", "beyond/cost", "homework"]
