@@ -88,7 +88,7 @@ def _shared_digest(out: Path) -> str:
     """What every printed page depends on besides its own HTML: the print style and scripts, and the figures."""
     sha = hashlib.sha256()
     sources = [*(out / name for name in LOOKS), *sorted((out / "_images").glob("*")),
-               Path(__file__), HERE / "offline_book_assets" / "book.js"]
+               Path(__file__), HERE / "offline_book_assets" / "book.js", HERE / "offline_book_assets" / "scrollable.js"]
     for path in sources:
         if path.is_file():
             sha.update(path.name.encode())

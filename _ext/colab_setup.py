@@ -44,6 +44,12 @@ def pinned_version(ref: str) -> str:
     return match.group(1)
 
 
+def wheel_name(version: str) -> str:
+    """The file name pip expects for this pure-Python package's wheel (PEP 427): what relugrad_wheel.py puts on the
+    site, and what the set-up cell looks for beside the notebook."""
+    return f"{PACKAGE}-{version}-py3-none-any.whl"
+
+
 def package_version(root: Path) -> str:
     """The helper package's version, as pyproject.toml gives it."""
     return tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
@@ -96,7 +102,7 @@ def setup_cell_source(notebook: dict, url: str, ref: str, path_to_book: str = ""
     if not missing:
         return ""
     version, wanted = pinned_version(ref), requirement(url, ref, path_to_book)
-    wheel = f"{PACKAGE}-{version}-py3-none-any.whl"   # what relugrad_wheel.py puts on the site
+    wheel = wheel_name(version)
     repository = wanted.split(" @ ", 1)[1]
     return "\n".join([
         FIRST_LINE,

@@ -18,18 +18,13 @@ from pathlib import Path
 from sphinx.util import logging
 
 from book_pdf import made_from, write_atomically
+from colab_setup import PACKAGE, package_version, wheel_name
 
-PACKAGE = "relugrad"
 TIMEOUT_S = 180            # setuptools builds this wheel in seconds; a hung build must not hang the book
 ZIP_EPOCH = "315532800"    # 1980-01-01, the earliest time a zip file records
 BUTTON_LABEL = "download-relugrad-button"
 
 logger = logging.getLogger(__name__)
-
-
-def wheel_name(version: str) -> str:
-    """The file name pip expects for this pure-Python package (PEP 427)."""
-    return f"{PACKAGE}-{version}-py3-none-any.whl"
 
 
 def _sources(root: Path) -> list[Path]:
@@ -65,16 +60,11 @@ def build_wheel(root: Path, target: Path) -> None:
         write_atomically(target, built.read_bytes())
 
 
-def _version(app) -> str:
-    import tomllib
-    return tomllib.loads((Path(app.srcdir) / "pyproject.toml").read_text())["project"]["version"]
-
-
 def _offer_on_notebook_pages(app, pagename, templatename, context, doctree):
     """A notebook page's download menu gets the wheel, after the notebook itself."""
     if context.get("page_source_suffix") != ".ipynb" or not (Path(app.srcdir) / "pyproject.toml").exists():
         return
-    name = wheel_name(_version(app))
+    name = wheel_name(package_version(Path(app.srcdir)))
     for group in context.get("header_buttons", []):
         buttons = group.get("buttons", [])
         if any(button.get("label") == "download-source-button" for button in buttons) and \
@@ -93,7 +83,7 @@ def _write_wheel(app, exception):
     root = Path(app.srcdir)
     if not (root / "pyproject.toml").exists():
         return
-    target = Path(app.outdir) / wheel_name(_version(app))
+    target = Path(app.outdir) / wheel_name(package_version(root))
     stamp = Path(app.doctreedir) / "relugrad-wheel.sha256"
     digest = _digest(root)
     if stamp.exists() and stamp.read_text() == made_from(digest, target):

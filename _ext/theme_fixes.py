@@ -30,7 +30,9 @@ def _drop_empty_top_bar(app, config):
 
 def _add_script(app):
     # Inline, not a file under _static/: Jupyter Book would add every .js there to every page.
-    app.add_js_file(None, body=without_comments((ASSETS / "book.js").read_text(), "js"))
+    # scrollable.js first: book.js calls the function it defines (the deck loads it too, slides/conf.py).
+    script = (ASSETS / "scrollable.js").read_text() + (ASSETS / "book.js").read_text()
+    app.add_js_file(None, body=without_comments(script, "js"))
 
 
 def _fix_citation_list(app, pagename, templatename, context, doctree):

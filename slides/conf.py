@@ -27,7 +27,9 @@ nitpicky = True
 revealjs_style_theme = "white"
 revealjs_static_path = ["_static"]
 revealjs_css_files = ["slides.css"]
-revealjs_js_files = ["slides.js"]   # wide formulas that scroll on a phone are reachable by keyboard
+# Wide formulas that scroll on a phone are reachable by keyboard: the book's own function (inlined), then its use.
+revealjs_js_files = [(None, {"body": (ROOT / "_ext" / "offline_book_assets" / "scrollable.js").read_text()}),
+                     "slides.js"]
 # A slide is the whole window, whatever its shape (4:3 projectors, 16:9 screens): reveal.js does not scale it, the
 # type is sized to the window in slides.css (never below 32 px) and the content is centred vertically. A fixed
 # 16:9 slide was scaled to 0.77 on a 1024 × 768 projector and used only its top half. No plugin from another host

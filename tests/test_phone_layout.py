@@ -147,9 +147,20 @@ def figure_text(browser, base: str, html_root: Path, paths: list[str], viewport=
     """
     from relugrad.plotting import MIN_TEXT_PT
 
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, color_scheme=mode,
-                                  is_mobile=True, has_touch=True)
     found = []
+    for path, page in visited(browser, base, paths, viewport, mode, is_mobile=True, has_touch=True):
+        for figure in page.evaluate(FIGURES):
+            assert figure["loaded"], f"{path}: {figure['src']} did not load"
+            dpi = png_dpi(html_root / figure["path"].lstrip("/"))
+            text_px = figure["shown"] / figure["natural"] * MIN_TEXT_PT * dpi / 72
+            found.append({"page": path, **figure, "dpi": dpi, "text_px": round(text_px, 2)})
+    return found
+
+
+def visited(browser, base: str, paths: list[str], viewport, mode: str = "light", **options):
+    """Each page in turn, in one tab at this viewport and colour scheme, loaded and settled: (path, page)."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, color_scheme=mode,
+                                  **options)
     try:
         page = context.new_page()
         page.set_default_timeout(30_000)
@@ -158,14 +169,9 @@ def figure_text(browser, base: str, html_root: Path, paths: list[str], viewport=
             response = page.goto(base + path, wait_until="load")
             assert response is not None and response.ok, f"{path} did not load"
             settle(page, in_flight, quiet_ms=200)
-            for figure in page.evaluate(FIGURES):
-                assert figure["loaded"], f"{path}: {figure['src']} did not load"
-                dpi = png_dpi(html_root / figure["path"].lstrip("/"))
-                text_px = figure["shown"] / figure["natural"] * MIN_TEXT_PT * dpi / 72
-                found.append({"page": path, **figure, "dpi": dpi, "text_px": round(text_px, 2)})
+            yield path, page
     finally:
         context.close()
-    return found
 
 
 def pages(html_root: Path) -> list[str]:
@@ -182,29 +188,19 @@ def pages(html_root: Path) -> list[str]:
 
 def measure(browser, base: str, paths: list[str], viewport, mode: str = "light") -> dict:
     """What scrolls or overlaps on each page at this viewport, every solution and dropdown open."""
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, color_scheme=mode)
     found = {"displays": [], "numbers": [], "code": [], "counted": {"displays": 0, "code": 0}}
-    try:
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        in_flight = track_requests(page)
-        for path in paths:
-            response = page.goto(base + path, wait_until="load")
-            assert response is not None and response.ok, f"{path} did not load"
-            settle(page, in_flight, quiet_ms=200)
-            if page.evaluate(OPEN_ALL):
-                page.wait_for_timeout(400)   # togglebutton's opening transition
-            # book.js fits the formulas on load and on resize; fonts may have arrived since.
-            page.evaluate("document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(r)))")
-            page.evaluate("window.dispatchEvent(new Event('resize'))")
-            page.wait_for_timeout(100)
-            result = page.evaluate(MEASURE)
-            for key in ("displays", "numbers", "code"):
-                found[key] += [f"{path}: {item}" for item in result[key]]
-            for key in ("displays", "code"):
-                found["counted"][key] += result["counted"][key]
-    finally:
-        context.close()
+    for path, page in visited(browser, base, paths, viewport, mode):
+        if page.evaluate(OPEN_ALL):
+            page.wait_for_timeout(400)   # togglebutton's opening transition
+        # book.js fits the formulas on load and on resize; fonts may have arrived since.
+        page.evaluate("document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(r)))")
+        page.evaluate("window.dispatchEvent(new Event('resize'))")
+        page.wait_for_timeout(100)
+        result = page.evaluate(MEASURE)
+        for key in ("displays", "numbers", "code"):
+            found[key] += [f"{path}: {item}" for item in result[key]]
+        for key in ("displays", "code"):
+            found["counted"][key] += result["counted"][key]
     return found
 
 

@@ -15,15 +15,7 @@
         var scale = box.clientWidth / box.scrollWidth;
         if (scale < 1 && scale >= smallest) formula.style.zoom = String(Math.floor(scale * 1000) / 1000);
       }
-      if (box.scrollWidth > box.clientWidth + 1) {
-        box.setAttribute("tabindex", "0");
-        box.setAttribute("role", "group");
-        box.setAttribute("aria-label", "Scrollable equation");
-      } else if (box.getAttribute("tabindex") === "0") {
-        box.removeAttribute("tabindex");
-        box.removeAttribute("role");
-        box.removeAttribute("aria-label");
-      }
+      window.bookMarkScrollable(box);   // scrollable.js, inlined before this script
     });
   }
   function refit() { fitMath(printing.matches ? 0 : SHRINK_AT_MOST); }

@@ -1,19 +1,9 @@
 // A step of a derivation, or a display, wider than a narrow screen (a phone) scrolls sideways; each one that does
-// is made reachable by keyboard, as book.js does on the book's pages (the deck does not load book.js). Checked on
+// is made reachable by keyboard by the book's own scrollable.js (inlined before this script). Checked on
 // every slide shown, since reveal.js lays out a slide only when it is shown.
 (function () {
   function markScrolling() {
-    document.querySelectorAll(".reveal .katex-display, .reveal .derivation-rhs").forEach(function (box) {
-      if (box.scrollWidth > box.clientWidth + 1) {
-        box.setAttribute("tabindex", "0");
-        box.setAttribute("role", "group");
-        box.setAttribute("aria-label", "Scrollable equation");
-      } else if (box.getAttribute("tabindex") === "0") {
-        box.removeAttribute("tabindex");
-        box.removeAttribute("role");
-        box.removeAttribute("aria-label");
-      }
-    });
+    document.querySelectorAll(".reveal .katex-display, .reveal .derivation-rhs").forEach(window.bookMarkScrollable);
   }
   window.addEventListener("load", function () {
     markScrolling();
