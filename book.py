@@ -223,6 +223,10 @@ def build_site(clean: bool = False) -> int:
         try:   # Jupyter Book shares the lock: it stays taken while Jupyter Book runs, even if this process is killed
             code = run(command, BUILD_SECONDS, cwd=ROOT, env=build_lock.build_environment(lock.name),
                        pass_fds=[lock.fileno()])
+            if code == 0 and any((ROOT / "locales").glob("*/LC_MESSAGES")):
+                # the other editions, from the English pages, their catalogues and the same notebooks
+                code = run([BIN / "python", ROOT / "_ext" / "editions.py", "html", *command[6:]], BUILD_SECONDS,
+                           cwd=ROOT, env=build_lock.build_environment(lock.name), pass_fds=[lock.fileno()])
         finally:   # what runs in sessions of its own (kernels, the KaTeX server, Chromium) outlives the group
             build_lock.stop_processes_of_build(lock.name)
         if code == 0:
@@ -278,17 +282,32 @@ def last_build() -> dict:
     return last if isinstance(last, dict) else {}
 
 
+# Debian's packages that the tests need: the browser, and a Chinese font for the Chinese edition's PDF and pages.
+TEST_PACKAGES = {"chromium": Path("/usr/bin/chromium"),
+                 "fonts-noto-cjk": Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")}
+
+
 def ensure_chromium() -> None:
-    """The browser tests drive Debian's Chromium; install it with apt when missing and allowed."""
-    if Path("/usr/bin/chromium").exists():
+    """The browser tests drive Debian's Chromium, and the Chinese edition needs a Chinese font; install them with apt
+    when missing and allowed."""
+    missing = [name for name, path in TEST_PACKAGES.items() if not path.exists()]
+    if not missing:
         return
     if shutil.which("apt-get") and os.geteuid() == 0:
         environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         if run(["apt-get", "update", "-qq"], INSTALL_SECONDS) != 0 or \
-                run(["apt-get", "install", "-y", "-qq", "chromium"], INSTALL_SECONDS, env=environment) != 0:
-            raise SetupError("installing Chromium with apt-get failed (see above); the browser tests need it")
+                run(["apt-get", "install", "-y", "-qq", *missing], INSTALL_SECONDS, env=environment) != 0:
+            raise SetupError(f"installing {' and '.join(missing)} with apt-get failed (see above); the tests need them")
     else:
-        raise SetupError("the browser tests need Debian's Chromium: sudo apt-get install -y chromium")
+        raise SetupError(f"the tests need Debian's {' and '.join(missing)}: sudo apt-get install -y {' '.join(missing)}")
+
+
+def update_translations() -> int:
+    """Extract the English pages' messages and merge them into every edition's catalogues (_ext/editions.py)."""
+    ensure_environment("requirements.txt")
+    with build_lock.acquire(build_lock.lock_path(ROOT)) as lock:
+        return run([BIN / "python", ROOT / "_ext" / "editions.py", "catalogues"], BUILD_SECONDS, cwd=ROOT,
+                   env=build_lock.build_environment(lock.name), pass_fds=[lock.fileno()])
 
 
 def run_tests(pytest_args) -> int:
@@ -313,6 +332,8 @@ def main() -> int:
     build = sub.add_parser("build", help="build the site into _build/html")
     build.add_argument("--clean", action="store_true", help="delete _build first and execute every notebook")
     sub.add_parser("test", help="run the whole test suite (builds the site clean); other options go to pytest")
+    sub.add_parser("translate", help="after editing the English: update locales/zh_CN/LC_MESSAGES/*.po (new "
+                                     "messages untranslated, changed ones fuzzy) for a translator to settle")
     sub.add_parser("lock", help="compile requirements*.txt and binder/requirements.in into hash-pinned lock files")
     bench = sub.add_parser("bench", help="measure page weight, math time and build times, ours beside a default book")
     bench.add_argument("--notebooks", action="store_true",
@@ -331,6 +352,8 @@ def main() -> int:
             parser.error(f"unrecognized arguments: {' '.join(pytest_args)}")
         if args.command == "build":
             return build_site(clean=args.clean)
+        if args.command == "translate":
+            return update_translations()
         if args.command == "lock":
             requirements_lock.compile_locks()
             return 0

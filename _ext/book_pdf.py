@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 from sphinx.util import logging
@@ -36,19 +37,30 @@ HERE = Path(__file__).parent
 LOOKS = ("_static/katex/math.css", "_static/styles/sphinx-book-theme.css", "_static/styles/pydata-sphinx-theme.css")
 
 
-def printer_missing() -> str:
-    """Why the PDF cannot be printed on this machine ("" if it can)."""
+def printer_missing(language: str | None = None) -> str:
+    """Why the PDF (of the edition in `language`) cannot be printed on this machine ("" if it can)."""
     if not Path(CHROMIUM).exists():
         return f"no Chromium at {CHROMIUM} (install it: apt-get install chromium, or set BOOK_CHROMIUM)"
     for module in ("playwright", "pypdf"):   # looked up, not imported: importing Playwright costs a no-op build 0.3 s
         if importlib.util.find_spec(module) is None:
             return f"{module} is not installed (pip install -r requirements.txt)"
+    if (language or "").startswith("zh") and not cjk_fonts():   # or every character would print as a box
+        return "no Chinese font on this machine (install one: apt-get install fonts-noto-cjk)"
     return ""
+
+
+def cjk_fonts() -> list[str]:
+    """The fonts that fontconfig (and so Chromium) has for Chinese."""
+    try:
+        listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [line for line in listed.stdout.splitlines() if line.strip()]
 
 
 def _decide(app, config):
     # A config value (rebuild "html"): when it changes, every page is written again, with or without the link.
-    reason = printer_missing()
+    reason = printer_missing(config.language)
     config.book_pdf = "" if reason else PDF_NAME
     if reason:
         logger.info(f"whole-book PDF: not made, {reason}; the site links to no PDF", color="darkred")

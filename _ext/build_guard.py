@@ -12,12 +12,15 @@ import os
 from pathlib import Path
 
 import build_lock
+from editions import LANGUAGES
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 MARKER = "incomplete-build"
 SITE_PAGES = {"genindex", "search", "index"}   # pages Sphinx or Jupyter Book add beside the documents
-MADE_BESIDE = ("slides",)   # folders of pages that the book's build makes beside the documents (slides.py)
+# Folders of pages that the book's build makes beside the documents: the deck (slides.py), the other editions
+# (editions.py, whose pages are built apart and copied in)
+MADE_BESIDE = ("slides", *LANGUAGES)
 
 
 def _take_lock(app, config):

@@ -99,7 +99,9 @@ class DerivationDirective(SphinxDirective):
             row += derivation_cell("", *self._math(step["rhs"]), classes=["derivation-rhs"])
             why = derivation_cell("", classes=["derivation-why"])
             if step["why"]:
-                paragraph = nodes.paragraph()
+                # with its source and raw text, an explanation is a message that gettext extracts and translates
+                paragraph = nodes.paragraph(step["why"])
+                paragraph.source, paragraph.line = self.get_source_info()
                 children, problems = self.state.inline_text(step["why"], self.lineno)
                 paragraph += children
                 why += paragraph

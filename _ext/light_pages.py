@@ -25,8 +25,9 @@ CONDITIONAL_ASSETS = [
     (("exercise.css",), lambda page, body: 'class="exercise' in body or 'class="solution' in body),
     (("mystnb.",), lambda page, body: 'class="cell' in body),
     (("pygments.css", "clipboard.min.js", "copybutton"), lambda page, body: 'class="highlight' in body),
-    # Sphinx's search scripts (sphinx_highlight marks the search words on a page opened from the results).
-    (("doctools.js", "sphinx_highlight.js"), lambda page, body: page == "search"),
+    # Sphinx's search scripts (sphinx_highlight marks the search words on a page opened from the results), and, in
+    # an edition in another language, their strings in it (translations.js calls doctools.js).
+    (("doctools.js", "sphinx_highlight.js", "translations.js"), lambda page, body: page == "search"),
 ]
 
 

@@ -22,6 +22,7 @@ MODULES = (
     "relugrad_wheel",   # the helper package as a wheel on the site, offered with each notebook (runs it offline)
     "licence",          # the licences and how to cite, in every page's footer
     "explorer",         # the in-page explorer of the mask and the gradients: script and data on its page only
+    "i18n_messages",    # gettext extracts the prose, never the mathematics or the code; the language switcher
 )
 
 

@@ -29,15 +29,19 @@ MATH_READY = """() => {
 }"""
 
 
-def site_pages(html_root: Path) -> list[str]:
-    """Every HTML page of the site, relative to its root, except Jupyter Book's index.html redirect and the slides
-    (a reveal.js deck, tested by tests/test_slides.py)."""
-    pages = []
-    for path in sorted(html_root.rglob("*.html")):
-        relative = path.relative_to(html_root).as_posix()
-        if relative.startswith(("_static/", "_sources/", "_images/", "slides/")) or relative == "index.html":
+EDITIONS = ("zh_CN",)   # the other editions' folders in the site (_ext/editions.py): each is a site of its own
+
+
+def site_pages(html_root: Path, edition: str = "") -> list[str]:
+    """Every HTML page of the English site (or, with `edition`, of that edition's folder), relative to html_root,
+    except Jupyter Book's index.html redirect and the slides (a reveal.js deck, tested by tests/test_slides.py)."""
+    pages, prefix = [], f"{edition}/" if edition else ""
+    for path in sorted((html_root / edition).rglob("*.html")):
+        relative = path.relative_to(html_root / edition).as_posix()
+        if relative.startswith(("_static/", "_sources/", "_images/", "slides/", *(f"{e}/" for e in EDITIONS))) \
+                or relative == "index.html":
             continue
-        pages.append(relative)
+        pages.append(prefix + relative)
     return pages
 
 

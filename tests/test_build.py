@@ -29,7 +29,8 @@ def test_every_notebook_was_executed_in_this_build(build_log):
 
 
 def pages(html_root):
-    return [p for p in html_root.rglob("*.html") if not p.relative_to(html_root).as_posix().startswith("_")]
+    """The English pages (the Chinese edition's folder, zh_CN/, is tested by tests/test_chinese_edition.py)."""
+    return [p for p in html_root.rglob("*.html") if not p.relative_to(html_root).as_posix().startswith(("_", "zh_CN/"))]
 
 
 GLUE_REFERENCE = re.compile(r"\{glue(?::\w+)?\}`(/?[\w/]+\.ipynb)::(\w+)")

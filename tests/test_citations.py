@@ -54,7 +54,7 @@ def test_every_citation_in_the_text_reads_as_its_label_in_the_list(html_root):
     cited, problems = 0, []
     for page in sorted(html_root.rglob("*.html")):
         relative = page.relative_to(html_root).as_posix()
-        if relative.startswith(("_static/", "slides/")):
+        if relative.startswith(("_static/", "slides/", "zh_CN/")):   # the English pages: the reference list is one
             continue
         for span in re.findall(r'<span class="bibtex-citation"[^>]*>(.*?)</span>', page.read_text(), flags=re.S):
             for identifier, text in re.findall(r'<a class="reference internal" href="(?:[^"#]*references\.html)?#'

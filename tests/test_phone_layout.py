@@ -179,7 +179,7 @@ def pages(html_root: Path) -> list[str]:
     found = []
     for path in sorted(html_root.rglob("*.html")):
         relative = path.relative_to(html_root).as_posix()
-        if relative.startswith(("_static/", "_sources/", "_images/", "slides/", "reports/")) or relative in (
+        if relative.startswith(("_static/", "_sources/", "_images/", "slides/", "reports/", "zh_CN/")) or relative in (
                 "index.html", "genindex.html", "search.html"):
             continue
         found.append(relative)

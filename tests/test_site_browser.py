@@ -9,7 +9,7 @@ import pytest
 import yaml
 from axe_playwright_python.sync_playwright import Axe
 
-from browser import chromium, serve, site_pages, visit
+from browser import EDITIONS, chromium, serve, site_pages, visit
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "_build" / "screenshots"
@@ -37,8 +37,9 @@ def expected_pages() -> list[str]:
 
 
 def pytest_generate_tests(metafunc):
-    if "page_path" in metafunc.fixturenames:
-        metafunc.parametrize("page_path", expected_pages(), ids=str)
+    if "page_path" in metafunc.fixturenames:   # every page of every edition: each check holds in both
+        metafunc.parametrize("page_path", expected_pages() + [f"{edition}/{page}" for edition in EDITIONS
+                                                               for page in expected_pages()], ids=str)
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,8 @@ def site(html_root):
 
 def test_the_built_pages_are_those_of_the_table_of_contents(html_root):
     assert site_pages(html_root) == expected_pages()
+    for edition in EDITIONS:
+        assert site_pages(html_root, edition) == [f"{edition}/{page}" for page in expected_pages()]
 
 
 def _check_images(page, where):
@@ -148,8 +151,15 @@ def test_derivations_reflow_and_wide_equations_scroll_on_a_phone(site):
     assert all(box["focusable"] and box["inside"] for box in scrolling), scrolling
 
 
-def test_site_works_from_disk(site, html_root):
-    """A lecturer copies _build/html to a USB stick and opens index.html: math, figures, links and search work."""
+SEARCHES = {"": ("mask", "ReLU at zero", "relu_at_zero"), "zh_CN": ("掩码", "零点处的 ReLU", "relu_at_zero")}
+
+
+@pytest.mark.parametrize("edition", ["", *EDITIONS])
+def test_site_works_from_disk(site, html_root, edition):
+    """A lecturer copies _build/html to a USB stick and opens index.html: math, figures, links and search work, in
+    each edition (its own index.html, sidebar and search)."""
+    word, link_text, linked = SEARCHES[edition]
+    html_root = html_root / edition
     browser, _ = site
     context = browser.new_context()
     page = context.new_page()
@@ -163,14 +173,16 @@ def test_site_works_from_disk(site, html_root):
     page.wait_for_url("**/chapters/index.html")
     for path in site_pages(html_root):
         page.goto((html_root / path).as_uri(), wait_until="load")
+        if edition:
+            assert page.evaluate("document.documentElement.lang") == "zh-CN", path
         math = page.evaluate(MATH)
         assert math["typeset"] == math["math"] and math["errors"] == 0, path
         assert page.evaluate("document.fonts.check('16px KaTeX_Main')") or math["math"] == 0, path
         _check_images(page, f"file://{path}")
     page.goto((html_root / "chapters" / "index.html").as_uri())
-    page.click("nav.bd-docs-nav a:has-text('ReLU at zero')")
-    page.wait_for_url("**/chapters/relu_at_zero.html")
-    page.goto((html_root / "search.html").as_uri() + "?q=mask")
+    page.click(f"nav.bd-docs-nav a:has-text('{link_text}')")
+    page.wait_for_url(f"**/chapters/{linked}.html")
+    page.goto((html_root / "search.html").as_uri() + f"?q={word}")
     page.wait_for_selector("#search-results li", timeout=10_000)
     assert page.locator("#search-results li").count() > 0
     assert not errors and not foreign, (errors, foreign)

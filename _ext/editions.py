@@ -1,0 +1,112 @@
+"""The book in another language: its catalogues (gettext) and its pages, built from the same sources as the English.
+
+    python _ext/editions.py catalogues         # _build/gettext/**/*.pot, then locales/<lang>/LC_MESSAGES/**/*.po
+    python _ext/editions.py html [--all]       # _build/html/<lang>/, from the English pages and the catalogues
+
+Jupyter Book cannot pass a language to Sphinx (jupyter-book issue 1791), so this calls its Sphinx entry point with the
+book's _config.yml and the language on top. The notebooks' outputs come from the English build's execution cache: a
+notebook is executed once for both editions.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "_build"
+LANGUAGES = ("zh_CN",)   # each one's pages go to _build/html/<language>/
+LOCALES = ROOT / "locales"
+
+
+def _sphinx(builder: str, outdir: Path, doctrees: Path, overrides: dict, force_all: bool = False) -> int:
+    from jupyter_book.sphinx import build_sphinx
+
+    overrides = {"external_toc_path": "_toc.yml", "latex_individualpages": False, "nitpicky": True,
+                 "nb_execution_cache_path": str(BUILD / ".jupyter_cache"), **overrides}
+    result = build_sphinx(ROOT, outdir, noconfig=True, path_config=str(ROOT / "_config.yml"), confoverrides=overrides,
+                          doctreedir=doctrees, builder=builder, warningiserror=True, keep_going=True,
+                          force_all=force_all)
+    return result if isinstance(result, int) else 1
+
+
+def catalogues() -> int:
+    """Extract the English messages, then update each language's catalogues: a new message is added untranslated,
+    a changed one keeps its old translation marked fuzzy (sphinx-intl), until a translator settles it."""
+    pot = BUILD / "gettext"
+    code = _sphinx("gettext", pot, BUILD / ".doctrees-gettext", {})
+    if code != 0:
+        return code
+    for language in LANGUAGES:
+        code = subprocess.run([Path(sys.executable).parent / "sphinx-intl", "update", "-p", pot, "-d", LOCALES,
+                               "-l", language, "-w", "0"], cwd=ROOT, timeout=600).returncode
+        if code != 0:
+            return code
+    return 0
+
+
+def html(language: str, force_all: bool = False) -> int:
+    """Build the edition in _build/<language>/html (what Sphinx, myst-nb and the deck keep beside a site's folder
+    stays in _build/<language>/), then make _build/html/<language>/ the same, file by file."""
+    site = BUILD / language / "html"
+    overrides = {"language": language, "html_search_language": language.split("_")[0]}
+    title = translated_title(language)
+    if title:
+        overrides.update(html_title=title, project=title)
+    code = _sphinx("html", site, BUILD / language / ".doctrees", overrides, force_all=force_all)
+    if code == 0:
+        mirror(site, BUILD / "html" / language)
+    return code
+
+
+def translated_title(language: str) -> str:
+    """The book's title (_config.yml) as the edition's catalogues translate it: the root page has it as its title."""
+    import yaml
+    from babel.messages.pofile import read_po
+
+    title = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")).get("title", "")
+    for path in sorted((LOCALES / language / "LC_MESSAGES").rglob("*.po")):
+        with open(path, "rb") as handle:
+            message = read_po(handle).get(title)
+        if message is not None and message.string and not message.fuzzy:
+            return message.string
+    return ""
+
+
+def mirror(source: Path, target: Path) -> None:
+    """Make `target` a copy of `source`, copying only the files that differ (size or modification time) and
+    deleting those that `source` no longer has; a file is renamed into place, never seen half written."""
+    wanted = {path.relative_to(source) for path in source.rglob("*") if path.is_file()}
+    for path in sorted(target.rglob("*"), reverse=True) if target.exists() else []:
+        relative = path.relative_to(target)
+        if path.is_file() and relative not in wanted:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    for relative in sorted(wanted):
+        old, new = source / relative, target / relative
+        stat = old.stat()
+        if new.exists() and new.stat().st_size == stat.st_size and new.stat().st_mtime_ns == stat.st_mtime_ns:
+            continue
+        new.parent.mkdir(parents=True, exist_ok=True)
+        partial = new.with_name(new.name + ".partial")
+        shutil.copy2(old, partial)
+        os.replace(partial, new)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["catalogues", "html"])
+    parser.add_argument("--all", action="store_true", help="write every page again")
+    args = parser.parse_args()
+    if args.what == "catalogues":
+        return catalogues()
+    # A book without catalogues (a scratch book of the tests) has no other edition.
+    return max([html(language, args.all) for language in LANGUAGES
+                if (LOCALES / language / "LC_MESSAGES").is_dir()], default=0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
