@@ -62,17 +62,19 @@ def html(language: str, force_all: bool = False) -> int:
 
 
 def translated_title(language: str) -> str:
-    """The book's title (_config.yml) as the edition's catalogues translate it: the root page has it as its title."""
+    """The book's title (_config.yml) as the edition's catalogues translate it: the root page has it as its title,
+    so its catalogue alone is read."""
     import yaml
     from babel.messages.pofile import read_po
 
     title = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")).get("title", "")
-    for path in sorted((LOCALES / language / "LC_MESSAGES").rglob("*.po")):
-        with open(path, "rb") as handle:
-            message = read_po(handle).get(title)
-        if message is not None and message.string and not message.fuzzy:
-            return message.string
-    return ""
+    root = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))["root"]
+    catalogue = LOCALES / language / "LC_MESSAGES" / f"{root}.po"
+    if not catalogue.exists():
+        return ""
+    with open(catalogue, "rb") as handle:
+        message = read_po(handle).get(title)
+    return message.string if message is not None and message.string and not message.fuzzy else ""
 
 
 def mirror(source: Path, target: Path) -> None:

@@ -9,16 +9,15 @@ the same page in the other edition (the header's language switcher).
 """
 
 import re
+from os import path as os_path
 
 import sphinx.transforms.i18n
 from docutils import nodes
-from os import path as os_path
-
 from sphinx import addnodes
 from sphinx.locale import init as init_locale
 from sphinx.transforms import SphinxTransform
-from sphinx.util.i18n import docname_to_domain
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.i18n import docname_to_domain
 from sphinx.util.nodes import LITERAL_TYPE_NODES
 from sphinx_exercise.directive import ExerciseDirective, ExerciseStartDirective
 from sphinx_exercise.nodes import exercise_subtitle

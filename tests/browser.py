@@ -7,6 +7,7 @@ and recorded, so a page that needs the network shows up as a failure, not as a s
 import contextlib
 import functools
 import http.server
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,7 +30,8 @@ MATH_READY = """() => {
 }"""
 
 
-EDITIONS = ("zh_CN",)   # the other editions' folders in the site (_ext/editions.py): each is a site of its own
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_ext"))
+from editions import LANGUAGES as EDITIONS  # noqa: E402  (the other editions' folders in the site, each a site of its own)
 
 
 def site_pages(html_root: Path, edition: str = "") -> list[str]:
