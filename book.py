@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "_ext"))
 import build_lock  # noqa: E402  (plain Python: no dependency outside the standard library)
+import editions  # noqa: E402  (the same, until it builds)
 import requirements_lock  # noqa: E402  (the same)
 
 VENV = ROOT / ".venv"
@@ -203,6 +204,7 @@ def build_site(clean: bool = False) -> int:
     Like make, it does nothing when nothing the build reads has changed since the last successful build and nothing
     it wrote has been touched since: the site is then up to date, and Jupyter Book would take seconds to find that.
     """
+    editions.built(ROOT)   # a BOOK_EDITIONS that names no edition stops here, not after the English build
     ensure_environment("requirements.txt")
     with build_lock.acquire(build_lock.lock_path(ROOT)) as lock:
         if clean:
@@ -223,7 +225,9 @@ def build_site(clean: bool = False) -> int:
         try:   # Jupyter Book shares the lock: it stays taken while Jupyter Book runs, even if this process is killed
             code = run(command, BUILD_SECONDS, cwd=ROOT, env=build_lock.build_environment(lock.name),
                        pass_fds=[lock.fileno()])
-            if code == 0 and any((ROOT / "locales").glob("*/LC_MESSAGES")):
+            if code == 0:
+                editions.remove_unbuilt(ROOT)
+            if code == 0 and len(editions.built(ROOT)) > 1:
                 # the other editions, from the English pages, their catalogues and the same notebooks
                 code = run([BIN / "python", ROOT / "_ext" / "editions.py", "html", *command[6:]], BUILD_SECONDS,
                            cwd=ROOT, env=build_lock.build_environment(lock.name), pass_fds=[lock.fileno()])

@@ -17,8 +17,32 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
-LANGUAGES = ("zh_CN",)   # each one's pages go to _build/html/<language>/
+# Each edition: its folder in the site (the translations' pages go to _build/html/<language>/), and its switcher link.
+EDITIONS = {
+    "en": {"folder": "", "label": "English", "lang": "en", "title": "English edition: this page in English"},
+    "zh_CN": {"folder": "zh_CN/", "label": "中文", "lang": "zh-CN", "title": "中文版：本页的中文版本"},
+}
+LANGUAGES = tuple(code for code in EDITIONS if code != "en")   # the translations
 LOCALES = ROOT / "locales"
+
+
+def built(root: Path = ROOT) -> list[str]:
+    """The editions a build of the book in `root` makes: the English, and each translation that has catalogues there
+    (a scratch book of the tests has none); with the setting BOOK_EDITIONS (e.g. `BOOK_EDITIONS=en`, to time the
+    English alone), only those it names."""
+    setting = os.environ.get("BOOK_EDITIONS", "").strip()
+    named = [code.strip() for code in setting.split(",") if code.strip()] if setting else list(EDITIONS)
+    unknown = [code for code in named if code not in EDITIONS]
+    if unknown or "en" not in named:
+        raise SystemExit(f"BOOK_EDITIONS={setting!r}: it names the editions to build, among {', '.join(EDITIONS)}, "
+                         f"and always en{f' (unknown: {unknown})' if unknown else ''}")
+    return ["en"] + [code for code in LANGUAGES if code in named and (root / "locales" / code / "LC_MESSAGES").is_dir()]
+
+
+def remove_unbuilt(root: Path = ROOT) -> None:
+    """An edition that this build does not make leaves no stale pages in the site."""
+    for language in set(LANGUAGES) - set(built(root)):
+        shutil.rmtree(root / "_build" / "html" / language, ignore_errors=True)
 
 
 def _sphinx(builder: str, outdir: Path, doctrees: Path, overrides: dict, force_all: bool = False) -> int:
@@ -105,9 +129,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.what == "catalogues":
         return catalogues()
-    # A book without catalogues (a scratch book of the tests) has no other edition.
-    return max([html(language, args.all) for language in LANGUAGES
-                if (LOCALES / language / "LC_MESSAGES").is_dir()], default=0)
+    remove_unbuilt()
+    return max([html(language, args.all) for language in built()[1:]], default=0)
 
 
 if __name__ == "__main__":

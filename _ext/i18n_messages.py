@@ -10,6 +10,7 @@ the same page in the other edition (the header's language switcher).
 
 import re
 from os import path as os_path
+from pathlib import Path
 
 import sphinx.transforms.i18n
 from docutils import nodes
@@ -21,6 +22,8 @@ from sphinx.util.i18n import docname_to_domain
 from sphinx.util.nodes import LITERAL_TYPE_NODES
 from sphinx_exercise.directive import ExerciseDirective, ExerciseStartDirective
 from sphinx_exercise.nodes import exercise_subtitle
+
+from editions import EDITIONS, built
 
 
 class WrittenOnce(SphinxTransform):
@@ -79,14 +82,6 @@ class TitlesInCatalogues(SphinxPostTransform):
 
 
 # Each edition: its language code (Sphinx's), its folder in the site, and how its switcher link reads in it.
-EDITIONS = {
-    "en": {"folder": "", "label": "English", "lang": "en",
-           "title": "English edition: this page in English"},
-    "zh_CN": {"folder": "zh_CN/", "label": "中文", "lang": "zh-CN",
-              "title": "中文版：本页的中文版本"},
-}
-
-
 def _header_with_switcher(app, config):
     """The switcher stands first among the header's controls, in every edition."""
     ends = config.html_theme_options.get("article_header_end") or ["article-header-buttons.html"]
@@ -95,13 +90,12 @@ def _header_with_switcher(app, config):
 
 
 def _other_editions(app, pagename, templatename, context, doctree):
-    """Links to this page in the other editions, relative (they work from file://). Every edition is built beside
-    the English one: python3 book.py build makes them all."""
+    """Links to this page in the other editions that this build makes, relative (they work from file://)."""
     this = app.config.language if app.config.language in EDITIONS else "en"
     up = "../" if EDITIONS[this]["folder"] else ""
     context["book_other_editions"] = [
-        {**edition, "href": context["pathto"](f"{up}{edition['folder']}{pagename}.html", 1)}
-        for code, edition in EDITIONS.items() if code != this]
+        {**EDITIONS[code], "href": context["pathto"](f"{up}{EDITIONS[code]['folder']}{pagename}.html", 1)}
+        for code in app.config.book_editions if code != this]
 
 
 FOOTNOTE_REFERENCE = re.compile(r"\[\^([\w-]+)\]")
@@ -123,6 +117,8 @@ def setup(app):
     app.add_transform(WrittenOnce)
     app.add_transform(TranslatedCaptions)
     app.add_post_transform(TitlesInCatalogues)
+    # the editions this build makes (editions.built): a change rewrites every page, and its switcher
+    app.add_config_value("book_editions", built(Path(app.srcdir)), "html", types=[list])
     app.connect("config-inited", _header_with_switcher)
     app.connect("html-page-context", _other_editions)
     app.add_directive("exercise", _titles_are_messages(ExerciseDirective), override=True)

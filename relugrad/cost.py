@@ -11,6 +11,7 @@ pages must not.
 
 import json
 import random
+import re
 import statistics
 from importlib import resources
 
@@ -207,6 +208,45 @@ def verdict(interval, floor) -> str:
     if low <= 1 <= high or (low <= floor_high and floor_low <= high):
         return "indistinguishable"
     return "slower" if low > 1 else "faster"
+
+
+# A verdict as the prose says it, in each language of the book (relugrad.notebook.LANGUAGES).
+VERDICT_WORDS = {"indistinguishable": {"en": "indistinguishable from autograd", "zh_CN": "与 autograd 无法区分"},
+                 "slower": {"en": "slower than autograd", "zh_CN": "比 autograd 慢"},
+                 "faster": {"en": "faster than autograd", "zh_CN": "比 autograd 快"}}
+
+
+def verdicts_in_words(sizes_by_verdict: dict[str, list[int]]) -> dict[str, str]:
+    """The verdicts at the sizes m = k = n each holds at (in the order given), as the end of a sentence that begins
+    "the hand backward was", in each language: "slower than autograd at every one of these sizes", or "slower than
+    autograd at m = k = n = 256, 512 and 1024, and indistinguishable from autograd at 2048"."""
+    if not sizes_by_verdict or not all(sizes_by_verdict.values()):
+        raise ValueError(f"each verdict needs the sizes it holds at; got {sizes_by_verdict!r}")
+
+    def listed(sizes, comma, last):
+        sizes = [str(size) for size in sizes]
+        return sizes[0] if len(sizes) == 1 else comma.join(sizes[:-1]) + last + sizes[-1]
+
+    if len(sizes_by_verdict) == 1:
+        (word,) = sizes_by_verdict
+        return {"en": f"{VERDICT_WORDS[word]['en']} at every one of these sizes",
+                "zh_CN": f"在所有这些规模上都{VERDICT_WORDS[word]['zh_CN']}"}
+    english = [f"{VERDICT_WORDS[word]['en']} at {listed(sizes, ', ', ' and ')}"
+               for word, sizes in sizes_by_verdict.items()]
+    chinese = [f"在 {listed(sizes, '、', ' 和 ')} 时{VERDICT_WORDS[word]['zh_CN']}"
+               for word, sizes in sizes_by_verdict.items()]
+    return {"en": ", and ".join(english).replace(" at ", " at m = k = n = ", 1),
+            "zh_CN": "，".join(chinese).replace("在 ", "在 m = k = n = ", 1)}
+
+
+def machine_in_words(machine: str) -> dict[str, str]:
+    """The machine as tests/benchmark_backward.py names it ("<processor>, 2 threads (4 logical CPUs)", or a GPU's
+    name and its CUDA version), in each language."""
+    cpu = re.fullmatch(r"(.+), (\d+) threads? \((\d+) logical CPUs\)", machine)
+    if not cpu:
+        return {"en": machine, "zh_CN": machine}
+    name, threads, logical = cpu.groups()
+    return {"en": machine, "zh_CN": f"{name}（{threads} 个线程，{logical} 个逻辑 CPU）"}
 
 
 DATA = "backward_cost.json"

@@ -21,12 +21,29 @@ def glue(name: str, variable: Any, display: bool = True) -> None:
     myst_nb_glue(name, variable, display=display)
 
 
-def agreement(error: float) -> str:
-    """How two computations agree, for a sentence: "bit for bit" when the relative error is exactly 0 (the same
-    floats), else "to a relative error of 1.2e-16"; the book quotes it rather than "an error of 0.0e+00"."""
+# The languages of the book's editions: English, then each translation (_ext/editions.py builds them).
+LANGUAGES = ("en", "zh_CN")
+
+
+def glue_words(name: str, words: dict[str, str]) -> None:
+    """Glue a phrase the prose quotes, in each language of the book: `name` in English, `name_zh_CN` in Chinese. A
+    glued number reads the same in every edition; words do not, so each edition's sentence pastes its own."""
+    if set(words) != set(LANGUAGES):
+        raise ValueError(f"{name!r} needs its words in {', '.join(LANGUAGES)}; got {', '.join(words) or 'none'}")
+    glue(name, words["en"], display=False)
+    for language in LANGUAGES[1:]:
+        glue(f"{name}_{language}", words[language], display=False)
+
+
+def agreement(error: float) -> dict[str, str]:
+    """How two computations agree, for a sentence, in each language: "bit for bit" when the relative error is
+    exactly 0 (the same floats), else "to a relative error of 1.2e-16"; the book quotes it rather than "an error of
+    0.0e+00"."""
     if not error >= 0:
         raise ValueError(f"a relative error is a number >= 0, got {error!r}")
-    return "bit for bit" if error == 0 else f"to a relative error of {error:.1e}"
+    if error == 0:
+        return {"en": "bit for bit", "zh_CN": "逐位相同"}
+    return {"en": f"to a relative error of {error:.1e}", "zh_CN": f"相对误差为 {error:.1e}"}
 
 
 SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")

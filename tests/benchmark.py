@@ -1,6 +1,6 @@
 """Benchmark (not a test): page weight, requests and time until the math is visible, for every page, and the
-build's clean / no-op / one-chapter rebuild times; ours beside a default Jupyter Book configuration of the same
-content, measured in one run. Run it with `python3 book.py bench`."""
+build's clean / no-op / one-chapter rebuild times; ours (both editions, and the English alone) beside a default
+Jupyter Book configuration of the same content, measured in one run. Run it with `python3 book.py bench`."""
 
 import os
 import shutil
@@ -42,6 +42,7 @@ EDIT_REPEATS = 3    # after each clean build: this many rounds of no-op and one-
 
 
 NO_PDF = {"BOOK_CHROMIUM": "/nonexistent/chromium"}   # our site alone: book_pdf then prints nothing
+ENGLISH = {"BOOK_EDITIONS": "en"}                       # the English edition alone (site and PDF), as before 中文版
 
 
 def build_times(books: dict[str, tuple[list, Path, dict]]) -> dict[str, dict[str, float]]:
@@ -91,8 +92,9 @@ def main():
         our_build = [sys.executable, ROOT / "book.py", "build"]   # what an author runs
         default_build = [JUPYTER_BOOK, "build", default, "--quiet"]
         # Ours with the PDF last, so that the site measured below is the one `book.py build` leaves.
-        times = build_times({"ours, no PDF": (our_build, ROOT, NO_PDF), "ours": (our_build, ROOT, {}),
-                             "default": (default_build, default, {})})
+        times = build_times({"ours, no PDF": (our_build, ROOT, NO_PDF),
+                             "ours, English only": (our_build, ROOT, ENGLISH),
+                             "ours": (our_build, ROOT, {}), "default": (default_build, default, {})})
         ours_times, default_times = times["ours"], times["default"]
         ours, theirs = measure_pages(ROOT / "_build" / "html"), measure_pages(default / "_build" / "html")
 
@@ -108,17 +110,18 @@ def main():
     print(f"\nheaviest page: ours {heaviest_ours / 1e3:.0f} kB, default {heaviest_default / 1e3:.0f} kB "
           f"(ratio {heaviest_default / heaviest_ours:.1f}); most requests: ours {max(v[1] for v in ours.values())}, "
           f"default {max(v[1] for v in theirs.values())}")
-    site_times = times["ours, no PDF"]
+    site_times, english_times = times["ours, no PDF"], times["ours, English only"]
     print(f"\n{'build (best of all runs)':32s} {'default s':>9s} {'site s':>7s} {'ratio':>6s} "
-          f"{'site+PDF s':>10s} {'ratio':>6s}")
+          f"{'site+PDF s':>10s} {'ratio':>6s} {'English only s':>14s}")
     for name in ours_times:
         print(f"{name:32s} {default_times[name]:9.2f} {site_times[name]:7.2f} "
               f"{site_times[name] / default_times[name]:6.2f} {ours_times[name]:10.2f} "
-              f"{ours_times[name] / default_times[name]:6.2f}")
+              f"{ours_times[name] / default_times[name]:6.2f} {english_times[name]:14.2f}")
     print(f"\nratio = ours / default: `python3 book.py build` against `jupyter-book build` of the same content with a "
           f"default configuration,\n{CLEAN_REPEATS} clean builds each, interleaved, each followed by {EDIT_REPEATS} no-op "
           f"and {2 * EDIT_REPEATS} one-chapter rebuilds.\n'site' is our build without the whole-book PDF, which the "
-          f"default does not make; 'site+PDF' is what `python3 book.py build` does where Chromium is installed.")
+          f"default does not make; 'site+PDF' is what `python3 book.py build` does where Chromium is installed\n(both "
+          f"editions, each with its PDF); 'English only' is the same with BOOK_EDITIONS=en, the English edition alone.")
 
 
 if __name__ == "__main__":

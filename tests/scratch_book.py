@@ -47,21 +47,28 @@ def make_book(folder: Path, chapters: dict[str, str], notebooks: dict[str, str] 
     return folder
 
 
-def build(folder: Path, timeout: float = BUILD_SECONDS, env: dict | None = None) -> tuple[int, str]:
-    """`jupyter-book build` as book.py runs it (warnings as errors, nitpicky, keep going); (exit code, log)."""
+def build(folder: Path, timeout: float = BUILD_SECONDS, env: dict | None = None,
+          editions: bool = False) -> tuple[int, str]:
+    """`jupyter-book build` as book.py runs it (warnings as errors, nitpicky, keep going), then, with `editions`, the
+    other editions from the folder's catalogues as book.py builds them; (exit code, log)."""
     log = folder / "build.log"
+    commands = [[JUPYTER_BOOK, "build", folder, "--warningiserror", "--nitpick", "--keep-going"]]
+    if editions:
+        commands.append([sys.executable, folder / "_ext" / "editions.py", "html"])
     with open(log, "w") as output:
-        process = subprocess.Popen([JUPYTER_BOOK, "build", folder, "--warningiserror", "--nitpick", "--keep-going"],
-                                   cwd=folder, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-                                   env={**os.environ, **(env or {})})
-        try:
-            code = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            code = 124
-        finally:
-            sys.path.insert(0, str(ROOT))
-            from book import stop_group
-            stop_group(process)
+        for command in commands:
+            process = subprocess.Popen(command, cwd=folder, stdout=output, stderr=subprocess.STDOUT,
+                                       start_new_session=True, env={**os.environ, **(env or {})})
+            try:
+                code = process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                code = 124
+            finally:
+                sys.path.insert(0, str(ROOT))
+                from book import stop_group
+                stop_group(process)
+            if code != 0:
+                break
     return code, log.read_text()
 
 

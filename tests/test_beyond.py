@@ -3,6 +3,8 @@ the Hessian and Newton's step, per-sample gradients, and the hand backward of th
 relugrad.cost, relugrad.notebook.agreement). No timing here: tests/benchmark_backward.py measures time."""
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,9 +14,12 @@ from hypothesis import strategies as st
 from relugrad import mixed_sign_inputs, objective, relative_error
 from relugrad.beyond import (ACTIVATIONS, activation_gradients, bias_gradients, damped_newton_step, hessian_matrix,
                              network_gradients, newton_step, per_sample_gradients)
-from relugrad.cost import (LAYERS, LinearReLU, extra_saved_bytes, measured_times, network_extra_saved_bytes,
-                           pack_bits, saved_tensors, unpack_bits)
-from relugrad.notebook import agreement
+from relugrad.cost import (LAYERS, VERDICT_WORDS, LinearReLU, extra_saved_bytes, machine_in_words, measured_times,
+                           network_extra_saved_bytes, pack_bits, saved_tensors, unpack_bits, verdicts_in_words)
+from relugrad.notebook import LANGUAGES, agreement, glue_words
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_ext"))
+import editions  # noqa: E402  (the book's editions, for the languages each glued phrase needs)
 
 seeds = st.integers(min_value=0, max_value=2**31 - 1)
 sizes = st.integers(min_value=1, max_value=7)
@@ -400,9 +405,41 @@ def test_benchmark_rounds_run_every_variant_once_in_a_shuffled_order():
     assert len({tuple(names) for names in per_round}) > 10 and len({names[0] for names in per_round}) > 1
 
 
-@pytest.mark.parametrize("error,text", [(0.0, "bit for bit"), (1.234e-16, "to a relative error of 1.2e-16")])
-def test_agreement_says_bit_for_bit_only_for_zero(error, text):
-    assert agreement(error) == text
+@pytest.mark.parametrize("error,words", [(0.0, {"en": "bit for bit", "zh_CN": "逐位相同"}),
+                                         (1.234e-16, {"en": "to a relative error of 1.2e-16",
+                                                      "zh_CN": "相对误差为 1.2e-16"})])
+def test_agreement_says_bit_for_bit_only_for_zero(error, words):
+    assert agreement(error) == words
+
+
+def test_every_phrase_is_in_every_language_of_the_book():
+    assert LANGUAGES == ("en", *editions.LANGUAGES)
+    phrases = [agreement(0.0), agreement(1e-16), *VERDICT_WORDS.values(),
+               verdicts_in_words({"slower": [256, 512], "indistinguishable": [1024]}),
+               machine_in_words("Intel(R) Xeon(R) Processor, 1 thread (2 logical CPUs)")]
+    for words in phrases:
+        assert set(words) == set(LANGUAGES), words
+    with pytest.raises(ValueError, match="zh_CN"):
+        glue_words("half_translated", {"en": "bit for bit"})
+
+
+def test_verdicts_read_as_the_end_of_a_sentence_in_each_language():
+    mixed = verdicts_in_words({"slower": [256, 512, 1024], "indistinguishable": [2048]})
+    assert mixed == {"en": "slower than autograd at m = k = n = 256, 512 and 1024, and indistinguishable from "
+                           "autograd at 2048",
+                     "zh_CN": "在 m = k = n = 256、512 和 1024 时比 autograd 慢，在 2048 时与 autograd 无法区分"}
+    assert verdicts_in_words({"faster": [256, 512]}) == {"en": "faster than autograd at every one of these sizes",
+                                                         "zh_CN": "在所有这些规模上都比 autograd 快"}
+    with pytest.raises(ValueError):
+        verdicts_in_words({"slower": []})
+
+
+def test_the_machine_is_named_in_each_language():
+    assert machine_in_words("Intel(R) Xeon(R) Processor, 2 threads (4 logical CPUs)") == {
+        "en": "Intel(R) Xeon(R) Processor, 2 threads (4 logical CPUs)",
+        "zh_CN": "Intel(R) Xeon(R) Processor（2 个线程，4 个逻辑 CPU）"}
+    gpu = "NVIDIA H100 80GB HBM3 (CUDA 12.8)"
+    assert machine_in_words(gpu) == {"en": gpu, "zh_CN": gpu}
 
 
 def test_agreement_rejects_what_is_not_an_error():

@@ -17,6 +17,9 @@ from babel.messages.pofile import read_po, write_po
 import translations
 from browser import chromium, site_pages
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_ext"))
+import editions  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 EDITION = "zh_CN"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -101,6 +104,37 @@ def test_the_checker_catches_each_kind_of_slip(tmp_path):
         assert any(name in problem for problem in found), (name, found)
 
 
+def test_a_translation_may_paste_its_own_glued_words_and_nothing_else():
+    """A glued phrase has words: the translation pastes `key_zh_CN` (relugrad.notebook.glue_words) where the English
+    pastes `key`; any other key, or a glued number swapped, is a changed reference."""
+    english = "agree {glue:text}`/notebooks/07_bias.ipynb::db_agreement:s` at {glue:text}`size:d`"
+    same = ["一致（{glue:text}`/notebooks/07_bias.ipynb::db_agreement_zh_CN:s`），规模 {glue:text}`size:d`",
+            "一致（{glue:text}`/notebooks/07_bias.ipynb::db_agreement:s`），规模 {glue:text}`size:d`"]
+    changed = ["一致（{glue:text}`/notebooks/07_bias.ipynb::ce_agreement_zh_CN:s`），规模 {glue:text}`size:d`",
+               "一致（{glue:text}`/notebooks/07_bias.ipynb::db_agreement_zh_TW:s`），规模 {glue:text}`size:d`",
+               "一致，规模 {glue:text}`size:d`"]
+    for translation in same:
+        assert translations.kept_spans(translations.as_written_once(translation)) == translations.kept_spans(english)
+    for translation in changed:
+        assert translations.kept_spans(translations.as_written_once(translation)) != translations.kept_spans(english)
+
+
+def test_the_editions_a_build_makes(tmp_path, monkeypatch):
+    """Every translation with catalogues, beside the English; BOOK_EDITIONS=en builds the English alone (the benchmark
+    times both); a book without catalogues has no other edition; a setting that names no edition is an error."""
+    monkeypatch.delenv("BOOK_EDITIONS", raising=False)
+    assert editions.built(ROOT) == ["en", EDITION]
+    assert editions.built(tmp_path) == ["en"]
+    monkeypatch.setenv("BOOK_EDITIONS", "en")
+    assert editions.built(ROOT) == ["en"]
+    monkeypatch.setenv("BOOK_EDITIONS", f"en, {EDITION}")
+    assert editions.built(ROOT) == ["en", EDITION]
+    for wrong in ("fr", EDITION, "en,fr"):
+        monkeypatch.setenv("BOOK_EDITIONS", wrong)
+        with pytest.raises(SystemExit, match="BOOK_EDITIONS"):
+            editions.built(ROOT)
+
+
 def test_an_edited_english_paragraph_leaves_its_translation_fuzzy(tmp_path, english_messages):
     """The author's one command after an edit (book.py translate runs sphinx-intl update): the changed paragraph's
     old translation is kept for the translator but marked fuzzy, so the checks fail until it is settled."""
@@ -173,6 +207,21 @@ def test_every_page_is_in_chinese_with_the_same_mathematics_and_code(html_root):
 
 def _switcher(page: Path) -> list[tuple[str, str]]:
     return re.findall(r'<a class="btn btn-sm book-edition" href="([^"]+)" hreflang="([^"]+)"', page.read_text())
+
+
+def test_glued_words_are_in_chinese_on_chinese_pages(html_root):
+    """A glued phrase (relugrad.notebook.glue_words: "bit for bit", "slower than autograd at ...", the machine's
+    threads) reads in the page's language; glued numbers, versions and a processor's name have no words to translate."""
+    english_words = re.compile(r"(?<![\w+.(-])[a-z]{2,}(?![\w)])")   # "thread", "to"; not "2.13.0+cpu" nor "(R)"
+    pasted = {page: re.findall(r'<span class="pasted-text">(.*?)</span>', (html_root / EDITION / page).read_text())
+              for page in site_pages(html_root)}
+    assert sum(map(len, pasted.values())) >= 100, "the Chinese pages paste the notebooks' numbers"
+    names = {"autograd"}   # a library's name stays in Latin script
+    english = {page: [t for t in texts if set(english_words.findall(t)) - names] for page, texts in pasted.items()}
+    english = {page: texts for page, texts in english.items() if texts}
+    assert not english, english
+    words = [t for texts in pasted.values() for t in texts if CJK.search(t)]
+    assert len(words) >= 10, words   # the phrases are there, in Chinese
 
 
 def test_the_switcher_opens_the_same_page_in_the_other_edition(html_root):
