@@ -27,10 +27,13 @@ TOOLTIP = "Download this notebook, executed: outputs and figures included"
 logger = logging.getLogger(__name__)
 
 
-def link_base(html_baseurl: str, repository_url: str, branch: str, path_to_book: str) -> tuple[str, bool]:
-    """Where the book's documents live outside the book: (base URL, True if it serves built HTML pages)."""
+def link_base(html_baseurl: str, repository_url: str, branch: str, path_to_book: str,
+              language: str = "") -> tuple[str, bool]:
+    """Where the book's documents live outside the book: (base URL, True if it serves built HTML pages). The pages
+    of an edition in another language are in its folder (editions.py); the repository has the English alone."""
     if html_baseurl:
-        return html_baseurl.rstrip("/"), True
+        edition = f"/{language}" if language and language != "en" else ""
+        return html_baseurl.rstrip("/") + edition, True
     if repository_url:
         book = path_to_book.strip("/")
         return f"{repository_url.rstrip('/')}/blob/{branch or 'main'}" + (f"/{book}" if book else ""), False
@@ -92,11 +95,9 @@ def _write_downloads(app, exception):
     if exception is not None or app.builder.format != "html" or not app.config.html_copy_source:
         return
     options = app.config.html_theme_options
-    base, html = link_base(app.config.html_baseurl, options.get("repository_url", ""),
-                           options.get("repository_branch", ""), options.get("path_to_docs", ""))
     language = app.config.language
-    if html and language and language != "en":   # the edition's pages, where editions.py puts them
-        base = f"{base}/{language}"
+    base, html = link_base(app.config.html_baseurl, options.get("repository_url", ""),
+                           options.get("repository_branch", ""), options.get("path_to_docs", ""), language)
     executed_folder = Path(app.env.mystnb_config.output_folder)
     for docname in _notebook_docnames(app.env):
         executed = executed_folder / f"{docname}.ipynb"

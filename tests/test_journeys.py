@@ -226,6 +226,11 @@ def test_links_become_book_pages_when_the_book_has_an_address():
         "see [ReLU at zero](../chapters/relu_at_zero.md#at-zero) and [below](#numbers)", "notebooks/03", base, html)
     assert rewritten == ("see [ReLU at zero](https://book.example/relu/chapters/relu_at_zero.html#at-zero) and "
                          "[below](#numbers)")
+    base, html = notebook_downloads.link_base("https://book.example/relu/", "https://github.com/o/r", "main", "",
+                                              "zh_CN")   # the Chinese edition's download: its own pages
+    rewritten = notebook_downloads.absolute_links("[ReLU at zero](../chapters/relu_at_zero.md)", "notebooks/03", base,
+                                                  html)
+    assert rewritten == "[ReLU at zero](https://book.example/relu/zh_CN/chapters/relu_at_zero.html)"
 
 
 @by_name
