@@ -7,6 +7,7 @@ that moves under a reader, or, with no network, from the book's wheel of that ve
 what to do when the install fails, and does nothing where that version is already installed (the book's build,
 Binder, a local install); another version is replaced. The build rewrites that cell whenever it disagrees with the
 configuration, and only that cell: every other cell, and the file's JSON layout, stay byte for byte as they were.
+The notebooks' translations (notebooks/<language>/, notebook_translations.py) get the same cell, rewritten with them.
 tests/test_journeys.py fails when a committed set-up cell disagrees with _config.yml.
 """
 
@@ -18,6 +19,8 @@ import tomllib
 from pathlib import Path
 
 from sphinx.util import logging
+
+import notebook_translations
 
 PACKAGE = "relugrad"   # the book's helper package, installed from the repository itself
 # What Colab preinstalls, among what these notebooks import (module names): Colab needs nothing else installed.
@@ -208,12 +211,15 @@ def _sync_notebooks(app, env, added, changed, removed):
         source = Path(env.doc2path(docname))
         if source.suffix != ".ipynb":
             continue
-        state = _state(source, url, ref, path_to_book)
-        if checked.get(docname) != state and sync(source, url, ref, path_to_book):
-            logger.info(f"colab_setup: wrote the set-up cell of {docname}.ipynb from _config.yml ({url}@{ref})")
-            rewritten.append(docname)
-            state = _state(source, url, ref, path_to_book)   # the file as rewritten
-        now_checked[docname] = state
+        for path in [source, *notebook_translations.translations_of(source)]:   # (a translation is no page)
+            key = path.relative_to(app.srcdir).with_suffix("").as_posix()
+            state = _state(path, url, ref, path_to_book)
+            if checked.get(key) != state and sync(path, url, ref, path_to_book):
+                logger.info(f"colab_setup: wrote the set-up cell of {key}.ipynb from _config.yml ({url}@{ref})")
+                if path == source:
+                    rewritten.append(docname)
+                state = _state(path, url, ref, path_to_book)   # the file as rewritten
+            now_checked[key] = state
     checked_file.parent.mkdir(parents=True, exist_ok=True)
     checked_file.write_text(json.dumps(now_checked))
     return rewritten

@@ -1,6 +1,7 @@
 """The book in another language: its catalogues (gettext) and its pages, built from the same sources as the English.
 
-    python _ext/editions.py catalogues         # _build/gettext/**/*.pot, then locales/<lang>/LC_MESSAGES/**/*.po
+    python _ext/editions.py catalogues         # _build/gettext/**/*.pot, then locales/<lang>/LC_MESSAGES/**/*.po,
+                                               # then the translated notebooks, notebooks/<lang>/*.ipynb
     python _ext/editions.py html [--all]       # _build/html/<lang>/, from the English pages and the catalogues
 
 Jupyter Book cannot pass a language to Sphinx (jupyter-book issue 1791), so this calls its Sphinx entry point with the
@@ -58,7 +59,11 @@ def _sphinx(builder: str, outdir: Path, doctrees: Path, overrides: dict, force_a
 
 def catalogues() -> int:
     """Extract the English messages, then update each language's catalogues: a new message is added untranslated,
-    a changed one keeps its old translation marked fuzzy (sphinx-intl), until a translator settles it."""
+    a changed one keeps its old translation marked fuzzy (sphinx-intl), until a translator settles it. Then write
+    the notebooks in each language from the catalogues (notebook_translations.py); one with prose not translated yet
+    is left as it was, named, and the command fails until the translator is done and it is run again."""
+    import notebook_translations
+
     pot = BUILD / "gettext"
     code = _sphinx("gettext", pot, BUILD / ".doctrees-gettext", {})
     if code != 0:
@@ -68,7 +73,16 @@ def catalogues() -> int:
                                "-l", language, "-w", "0"], cwd=ROOT, timeout=600).returncode
         if code != 0:
             return code
-    return 0
+    for language in LANGUAGES:
+        written, problems = notebook_translations.write_notebooks(ROOT, language)
+        for path in written:
+            print(f"editions: wrote {path.relative_to(ROOT)}" if path.exists() else
+                  f"editions: deleted {path.relative_to(ROOT)} (its English notebook is gone)")
+        for problem in problems:
+            print(f"editions: a notebook in {language} is not written until these are translated (then run "
+                  f"python3 book.py translate again):\n{problem}", file=sys.stderr)
+            code = 1
+    return code
 
 
 def html(language: str, force_all: bool = False) -> int:

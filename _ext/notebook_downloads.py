@@ -6,6 +6,8 @@ without outputs, it shows a reader nothing. Once the build has finished, that fi
 myst-nb executed for the page (its `jupyter_execute/` copy). Relative links to the book's documents, which the
 book resolves and a lone notebook cannot, become absolute: the page of the published book where the configuration
 names one (`html.baseurl` in _config.yml), else the document in the repository that the launch buttons open.
+In another edition (the Chinese), the download's Markdown is translated from the page's catalogue
+(notebook_translations.py), and links to the published book go to that edition's pages.
 """
 
 import json
@@ -16,6 +18,8 @@ from urllib.parse import urlsplit
 
 from sphinx.util import logging
 
+import notebook_translations
+
 # An inline Markdown link or image: [text](target) or [text](target "title"); the text may span lines.
 MARKDOWN_LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)((?:\s+\"[^\"]*\")?\))")
 TOOLTIP = "Download this notebook, executed: outputs and figures included"
@@ -23,10 +27,13 @@ TOOLTIP = "Download this notebook, executed: outputs and figures included"
 logger = logging.getLogger(__name__)
 
 
-def link_base(html_baseurl: str, repository_url: str, branch: str, path_to_book: str) -> tuple[str, bool]:
-    """Where the book's documents live outside the book: (base URL, True if it serves built HTML pages)."""
+def link_base(html_baseurl: str, repository_url: str, branch: str, path_to_book: str,
+              language: str = "") -> tuple[str, bool]:
+    """Where the book's documents live outside the book: (base URL, True if it serves built HTML pages). The pages
+    of an edition in another language are in its folder (editions.py); the repository has the English alone."""
     if html_baseurl:
-        return html_baseurl.rstrip("/"), True
+        edition = f"/{language}" if language and language != "en" else ""
+        return html_baseurl.rstrip("/") + edition, True
     if repository_url:
         book = path_to_book.strip("/")
         return f"{repository_url.rstrip('/')}/blob/{branch or 'main'}" + (f"/{book}" if book else ""), False
@@ -88,8 +95,9 @@ def _write_downloads(app, exception):
     if exception is not None or app.builder.format != "html" or not app.config.html_copy_source:
         return
     options = app.config.html_theme_options
+    language = app.config.language
     base, html = link_base(app.config.html_baseurl, options.get("repository_url", ""),
-                           options.get("repository_branch", ""), options.get("path_to_docs", ""))
+                           options.get("repository_branch", ""), options.get("path_to_docs", ""), language)
     executed_folder = Path(app.env.mystnb_config.output_folder)
     for docname in _notebook_docnames(app.env):
         executed = executed_folder / f"{docname}.ipynb"
@@ -98,9 +106,19 @@ def _write_downloads(app, exception):
             logger.warning(f"notebook_downloads: no executed notebook for {docname} at {executed}")
             continue
         if docname not in getattr(app, "_book_notebook_pages_written", ()) and download.exists() and \
-                download.stat().st_mtime_ns > max(executed.stat().st_mtime_ns, Path(__file__).stat().st_mtime_ns):
+                download.stat().st_mtime_ns > max(executed.stat().st_mtime_ns, Path(__file__).stat().st_mtime_ns,
+                                                  Path(notebook_translations.__file__).stat().st_mtime_ns):
             continue   # written from this executed notebook by an earlier build, and not copied over since
-        notebook = reader_copy(json.loads(executed.read_text(encoding="utf-8")), docname, base, html)
+        notebook = json.loads(executed.read_text(encoding="utf-8"))
+        catalogue = notebook_translations.edition_catalogue(app, docname)
+        if catalogue is not None:
+            try:
+                notebook = notebook_translations.translate_notebook(notebook, notebook_translations.catalogue(
+                    catalogue), f"{docname}.ipynb")
+            except notebook_translations.UntranslatedError as error:
+                logger.warning(f"notebook_downloads: the download of {docname} in {language} stays in English until "
+                               f"its prose is translated ({catalogue.relative_to(app.srcdir)}):\n{error}")
+        notebook = reader_copy(notebook, docname, base, html)
         download.parent.mkdir(parents=True, exist_ok=True)
         download.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
                             encoding="utf-8")

@@ -35,6 +35,9 @@ import notebook_downloads  # noqa: E402
 # in CI's fresh clone, as committed.
 FOUND_TEXT = {path.name: path.read_text() for path in NOTEBOOKS}
 AS_FOUND = {name: json.loads(text) for name, text in FOUND_TEXT.items()}
+# and their translations (notebooks/zh_CN/, tests/test_chinese_notebooks.py), whose set-up cells the build rewrites too
+TRANSLATIONS_FOUND = {path.relative_to(ROOT / "notebooks").as_posix(): json.loads(path.read_text())
+                      for path in sorted((ROOT / "notebooks").glob("*/*.ipynb"))}
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 BINDER_SIZE_LIMIT = 1.25e9   # bytes on disk; torch, numpy, matplotlib and a kernel alone take about 1.22e9 here
 MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
@@ -74,10 +77,11 @@ def test_glue_without_myst_nb_records_nothing_and_shows_only_when_asked(monkeypa
 
 # --- set-up cells: written from _config.yml, exactly what Colab lacks -------------------------------------------
 
-@by_name
+@pytest.mark.parametrize("name", sorted(AS_FOUND) + sorted(TRANSLATIONS_FOUND),
+                         ids=lambda name: re.sub(r"_[^/]*$", "", name))   # 01, ..., zh_CN/01, ...
 def test_committed_setup_cell_follows_the_config(name):
     (url, _, path), ref = journeys.repository(), journeys.relugrad_ref()
-    notebook = AS_FOUND[name]
+    notebook = {**AS_FOUND, **TRANSLATIONS_FOUND}[name]
     index = colab_setup.setup_cell_index(notebook)
     assert index is not None, f"{name} has no set-up cell"
     found = "".join(notebook["cells"][index]["source"])
@@ -222,6 +226,11 @@ def test_links_become_book_pages_when_the_book_has_an_address():
         "see [ReLU at zero](../chapters/relu_at_zero.md#at-zero) and [below](#numbers)", "notebooks/03", base, html)
     assert rewritten == ("see [ReLU at zero](https://book.example/relu/chapters/relu_at_zero.html#at-zero) and "
                          "[below](#numbers)")
+    base, html = notebook_downloads.link_base("https://book.example/relu/", "https://github.com/o/r", "main", "",
+                                              "zh_CN")   # the Chinese edition's download: its own pages
+    rewritten = notebook_downloads.absolute_links("[ReLU at zero](../chapters/relu_at_zero.md)", "notebooks/03", base,
+                                                  html)
+    assert rewritten == "[ReLU at zero](https://book.example/relu/zh_CN/chapters/relu_at_zero.html)"
 
 
 @by_name
