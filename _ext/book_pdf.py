@@ -19,9 +19,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from sphinx.locale import get_translation
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
+_ = get_translation("book")   # the words a reader sees, in the edition's language (book_messages.py)
 
 PDF_NAME = "book.pdf"
 # Another Chromium or Chrome (a laptop's) can be named with this variable.
@@ -75,8 +77,8 @@ def _link_from_page(app, pagename, templatename, context, doctree):
             button["buttons"].append({
                 "type": "link",
                 "url": context["pathto"](app.config.book_pdf, 1),
-                "text": "book .pdf",
-                "tooltip": "Download the whole book as one PDF",
+                "text": _("book .pdf"),
+                "tooltip": _("Download the whole book as one PDF"),
                 "icon": "fas fa-file-pdf",
                 "label": "download-book-pdf-button",
             })
@@ -396,24 +398,25 @@ def about_the_book(app) -> dict:
 
     source = Path(app.srcdir)
     about = {"title": app.config.html_title or app.config.project, "author": app.config.author,
-             "copyright": app.config.copyright, "licences": [], "version": ""}
+             "copyright": app.config.copyright, "licences": [], "version": "", "contents": _("Contents")}
     text = source / "LICENSE-TEXT"
     if text.is_file():
         about["licences"].append(" ".join(text.read_text(encoding="utf-8").strip().split("\n\n")[0].split()))
     code = source / "LICENSE"
     if code.is_file():
         name = code.read_text(encoding="utf-8").strip().splitlines()[0].strip()
-        about["licences"].append(f"The code: {name} (the file LICENSE).")
+        about["licences"].append(_("The code: {name} (the file LICENSE).").format(name=name))
     versions = []
     try:
-        versions.append("Version " + tomllib.loads((source / "pyproject.toml").read_text())["project"]["version"])
+        versions.append(_("Version {version}").format(
+            version=tomllib.loads((source / "pyproject.toml").read_text())["project"]["version"]))
     except (OSError, KeyError, ValueError):
         pass
     try:
         commit = subprocess.run(["git", "-C", str(source), "log", "-1", "--format=%cs %h"], capture_output=True,
                                 text=True, timeout=20).stdout.split()
         if len(commit) == 2:
-            versions.append(f"from commit {commit[1]} of {commit[0]}")
+            versions.append(_("from commit {commit} of {date}").format(commit=commit[1], date=commit[0]))
     except (OSError, subprocess.SubprocessError):
         pass
     about["version"] = ", ".join(versions)
@@ -450,7 +453,7 @@ def front_matter_html(about: dict, parts: list, first_page: dict) -> str:
     if about["copyright"]:
         lines.append(f"<p>© {escape(about['copyright'])} {escape(about['author'])}</p>")
     lines += [f"<p>{escape(licence)}</p>" for licence in about["licences"]]
-    lines += ["</div></section>", "<section class='contents'><h2>Contents</h2>"]
+    lines += ["</div></section>", f"<section class='contents'><h2>{escape(about.get('contents', 'Contents'))}</h2>"]
     for caption, chapters in parts:
         if caption:
             lines.append(f"<p class='part'>{escape(caption)}</p>")

@@ -28,8 +28,11 @@ import re
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.domains.math import MathDomain
+from sphinx.locale import get_translation
 from sphinx.util.docutils import SphinxDirective
 from docutils.nodes import make_id
+
+_ = get_translation("book")   # the words a reader sees, in the edition's language (book_messages.py)
 
 RELATION = re.compile(r"^(=|\\approx|\\le|\\ge|<|>|\\ne|\\equiv|\\in|\\subseteq)\s*")
 
@@ -137,10 +140,10 @@ def visit_derivation(self, node):
         number = self.builder.fignumbers.get("displaymath", {}).get(node["ids"][0]) if node["ids"] else None
         shown = ".".join(map(str, number)) if number else str(node["number"])
     self.body.append(self.starttag(node, "div", CLASS="derivation", role="group",
-                                   **({"aria-label": f"Derivation ({shown})"} if shown else {})))
+                                   **({"aria-label": _("Derivation ({number})").format(number=shown)} if shown else {})))
     if shown:
         self.body.append(f'<span class="eqno">({shown})')
-        self.add_permalink_ref(node, "Permalink to this derivation")
+        self.add_permalink_ref(node, _("Permalink to this derivation"))
         self.body.append("</span>")
     self.body.append('<div class="derivation-grid">')
 

@@ -1,7 +1,8 @@
 """The book in another language: its catalogues (gettext) and its pages, built from the same sources as the English.
 
     python _ext/editions.py catalogues         # _build/gettext/**/*.pot, then locales/<lang>/LC_MESSAGES/**/*.po,
-                                               # then the translated notebooks, notebooks/<lang>/*.ipynb
+                                               # then the translated notebooks, notebooks/<lang>/*.ipynb,
+                                               # and the extensions' own words: _ext/locales/<lang>/LC_MESSAGES/book.po
     python _ext/editions.py html [--all]       # _build/html/<lang>/, from the English pages and the catalogues
 
 Jupyter Book cannot pass a language to Sphinx (jupyter-book issue 1791), so this calls its Sphinx entry point with the
@@ -11,6 +12,7 @@ notebook is executed once for both editions.
 
 import argparse
 import os
+from datetime import datetime, timezone
 import shutil
 import subprocess
 import sys
@@ -25,6 +27,7 @@ EDITIONS = {
 }
 LANGUAGES = tuple(code for code in EDITIONS if code != "en")   # the translations
 LOCALES = ROOT / "locales"
+EXTENSIONS = ROOT / "_ext"   # the book's Sphinx extensions: their _("...") and N_("...") words are the book catalogue's
 
 
 def built(root: Path = ROOT) -> list[str]:
@@ -73,6 +76,7 @@ def catalogues() -> int:
                                "-l", language, "-w", "0"], cwd=ROOT, timeout=600).returncode
         if code != 0:
             return code
+        update_book_catalogue(language)
     for language in LANGUAGES:
         written, problems = notebook_translations.write_notebooks(ROOT, language)
         for path in written:
@@ -83,6 +87,45 @@ def catalogues() -> int:
                   f"python3 book.py translate again):\n{problem}", file=sys.stderr)
             code = 1
     return code
+
+
+def book_template():
+    """The messages of the book's own extensions (babel's extraction of `_()` and `N_()` in _ext/*.py), in the
+    order they appear, each with where it is used."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import extract_from_file
+
+    template = Catalog(project="Gradients of one ReLU layer: the book's interface", fuzzy=False)
+    for path in sorted(EXTENSIONS.glob("*.py")):
+        for line, message, comments, _context in extract_from_file("python", path, keywords={"_": None, "N_": None},
+                                                                     comment_tags=("Translators:",)):
+            template.add(message, None, [(path.relative_to(ROOT).as_posix(), line)], auto_comments=comments)
+    return template
+
+
+def update_book_catalogue(language: str) -> Path:
+    """Merge the extensions' messages into the language's book.po: a new one is added untranslated, a changed one
+    keeps its old translation marked fuzzy, a removed one is dropped."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    path = EXTENSIONS / "locales" / language / "LC_MESSAGES" / "book.po"
+    if path.exists():
+        with open(path, "rb") as handle:
+            catalogue = read_po(handle, locale=language)
+    else:
+        catalogue = Catalog(locale=language, project="Gradients of one ReLU layer: the book's interface", fuzzy=False)
+    catalogue.update(book_template())
+    catalogue.header_comment = ("# The words of the book's own extensions (_ext/*.py, and what their scripts write), in "
+                                f"{language}.\n# python3 book.py translate extracts them from _() and N_(); the build "
+                                "compiles this file (book_messages.py).")
+    catalogue.project, catalogue.version, catalogue.fuzzy = "Gradients of one ReLU layer", "", False
+    fixed = datetime(2026, 1, 1, tzinfo=timezone.utc)   # no date in the header that changes at every run
+    catalogue.creation_date = catalogue.revision_date = fixed
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        write_po(handle, catalogue, width=120, ignore_obsolete=True, include_lineno=False)
+    return path
 
 
 def html(language: str, force_all: bool = False) -> int:

@@ -18,6 +18,10 @@ serve only for their titles and numbers, so they are kept without the page.
 
 import re
 
+from sphinx.locale import get_translation
+
+_ = get_translation("book")   # the words a reader sees, in the edition's language (book_messages.py)
+
 REPEATED_IDS = re.compile(r'<section id="(exercise-content|solution-content)">')
 # A solution's heading as sphinx-exercise writes it: "Solution to" and a link to the exercise, then its content.
 SOLUTION_HEADING = re.compile(
@@ -25,13 +29,14 @@ SOLUTION_HEADING = re.compile(
     r'<p class="admonition-title">(?P<start>[^<]*)'
     r'<a class="reference internal" href="(?P<href>[^"]*)">(?P<name>.*?)</a></p>'
     r'(?P<between>\s*)<section class="solution-content">', re.S)
-EXERCISE_NUMBER = re.compile(r"\s*(Exercise\s+[\d.]+)")
+# "Exercise 7", or the word sphinx-exercise uses in the edition's language ("练习 7")
+EXERCISE_NUMBER = re.compile(r"\s*([^\s\d<>()]+\s*\d[\d.]*)")
 
 
 def _heading_opens_solution(match) -> str:
     """The heading as text (a span the toggle button is labelled by), the link back to the exercise inside."""
     number = EXERCISE_NUMBER.match(match["name"])
-    back = f"Back to {number.group(1)}" if number else "Back to the exercise"
+    back = _("Back to {name}").format(name=number.group(1)) if number else _("Back to the exercise")
     start, name = match["start"].rstrip(), match["name"].strip()
     return (f'{match.group(1)}<p class="admonition-title"><span class="book-solution-heading" '
             f'id="{match["id"]}-heading">{start} {name}</span></p>{match["between"]}'

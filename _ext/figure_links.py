@@ -4,7 +4,10 @@ import posixpath
 from urllib.parse import quote
 
 from docutils import nodes
+from sphinx.locale import get_translation
 from sphinx.util.osutil import relative_uri
+
+_ = get_translation("book")   # the words a reader sees, in the edition's language (book_messages.py)
 
 
 def _link_images(app, doctree, docname):
@@ -18,7 +21,7 @@ def _link_images(app, doctree, docname):
             continue   # already a link, or not a local file (a remote image is not copied)
         target = posixpath.join(image_dir, quote(app.env.images[files[0]][1]))
         link = nodes.reference("", "", refuri=target, internal=True, classes=["book-figure-link"],
-                               reftitle="Open the full-size image")
+                               reftitle=_("Open the full-size image"))
         image.replace_self(link)
         link.append(image)
 

@@ -3,14 +3,17 @@ names (the one place that names it): text and figures CC BY 4.0, code MIT, and h
 
 from html import escape
 
-FOOTER = ('<p class="book-licence">Text and figures: <a href="https://creativecommons.org/licenses/by/4.0/">'
-          'CC BY 4.0</a> (<a href="{repo}/LICENSE-TEXT">LICENSE-TEXT</a>); code: MIT '
-          '(<a href="{repo}/LICENSE">LICENSE</a>). To cite or reuse it: <a href="{repo}/CITATION.cff">'
-          'CITATION.cff</a>.</p>')
+from sphinx.locale import get_translation
+
+_ = get_translation("book")   # the words a reader sees, in the edition's language (book_messages.py)
 
 
 def footer_html(url: str, branch: str) -> str:
-    return FOOTER.format(repo=escape(f"{url.rstrip('/')}/blob/{branch}", quote=True))
+    footer = ('<p class="book-licence">' + _('Text and figures: <a href="https://creativecommons.org/licenses/by/4.0/">'
+              'CC BY 4.0</a> (<a href="{repo}/LICENSE-TEXT">LICENSE-TEXT</a>); code: MIT '
+              '(<a href="{repo}/LICENSE">LICENSE</a>). To cite or reuse it: <a href="{repo}/CITATION.cff">'
+              'CITATION.cff</a>.') + '</p>')
+    return footer.format(repo=escape(f"{url.rstrip('/')}/blob/{branch}", quote=True))
 
 
 def _add_footer(app, config):

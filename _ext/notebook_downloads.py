@@ -16,13 +16,16 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sphinx.locale import get_translation
 from sphinx.util import logging
 
 import notebook_translations
 
+_ = get_translation("book")   # the words a reader sees, in the edition's language (book_messages.py)
+
 # An inline Markdown link or image: [text](target) or [text](target "title"); the text may span lines.
 MARKDOWN_LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)((?:\s+\"[^\"]*\")?\))")
-TOOLTIP = "Download this notebook, executed: outputs and figures included"
+TOOLTIP = _("Download this notebook, executed: outputs and figures included")
 
 logger = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from sphinx.locale import get_translation
 from sphinx.util import logging
 
 from book_pdf import made_from, write_atomically
@@ -25,6 +26,7 @@ ZIP_EPOCH = "315532800"    # 1980-01-01, the earliest time a zip file records
 BUTTON_LABEL = "download-relugrad-button"
 
 logger = logging.getLogger(__name__)
+_ = get_translation("book")   # the words a reader sees, in the edition's language (book_messages.py)
 
 
 def _sources(root: Path) -> list[Path]:
@@ -72,8 +74,8 @@ def _offer_on_notebook_pages(app, pagename, templatename, context, doctree):
             buttons.append({
                 "type": "link", "url": context["pathto"](name, 1), "text": ".whl", "icon": "fas fa-box",
                 "label": BUTTON_LABEL,
-                "tooltip": f"relugrad, the helper package these notebooks import: save {name} beside the "
-                           "downloaded notebook and its first cell installs it with no network",
+                "tooltip": _("relugrad, the helper package these notebooks import: save {wheel} beside the "
+                             "downloaded notebook and its first cell installs it with no network").format(wheel=name),
             })
 
 

@@ -4,11 +4,18 @@ downloads as scripts too, so that a page opened from disk can save them."""
 import json
 from pathlib import Path
 
+from sphinx.locale import get_translation
+
+from book_messages import N_, script_text
 from light_pages import without_comments
+
+_ = get_translation("book")   # the words a reader sees, in the edition's language (book_messages.py)
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "offline_book_templates"
 ASSETS = HERE / "offline_book_assets"
+# What scrollable.js and book.js write into the page, as they pass each through bookText(): translated here.
+SCRIPT_MESSAGES = (N_("Scrollable equation"), N_("Solutions to the exercises"))
 
 
 def _override_templates(app, config):
@@ -32,7 +39,8 @@ def _add_script(app):
     # Inline, not a file under _static/: Jupyter Book would add every .js there to every page.
     # scrollable.js first: book.js calls the function it defines (the deck loads it too, slides/conf.py).
     script = (ASSETS / "scrollable.js").read_text() + (ASSETS / "book.js").read_text()
-    app.add_js_file(None, body=without_comments(script, "js"))
+    words = script_text((message, _(message)) for message in SCRIPT_MESSAGES)   # "" in English
+    app.add_js_file(None, body=words + without_comments(script, "js"))
 
 
 def _fix_citation_list(app, pagename, templatename, context, doctree):

@@ -120,17 +120,27 @@
   }
 
   // ---- the page ------------------------------------------------------------------------------------------------------
+  // Every word the explorer shows, in the page's language: window.BOOK_TEXT maps each English message to its
+  // translation (explorer.py writes it from the book's catalogue; the English edition has none). {name} is filled.
+  function tr(english, values) {
+    var text = window.BOOK_TEXT || {};
+    var s = Object.prototype.hasOwnProperty.call(text, english) ? text[english] : english;
+    return s.replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
   var OUTPUTS = [
-    ["Z", "Z = XW", "pre-activation"],
-    ["M", "M = 1[Z > 0]", "the ReLU mask"],
-    ["E", "E = max(Z, 0) \u2212 Y", "error"],
-    ["G", "G = 2E \u2299 M", "gradient at Z"],
-    ["dW", "\u2202f/\u2202W = X\u1d40G", "shape of W"],
-    ["dX", "\u2202f/\u2202X = GW\u1d40", "shape of X"],
-    ["dY", "\u2202f/\u2202Y = \u22122E", "shape of Y"]
+    ["Z", "Z = XW", tr("pre-activation")],
+    ["M", "M = 1[Z > 0]", tr("the ReLU mask")],
+    ["E", "E = max(Z, 0) \u2212 Y", tr("error")],
+    ["G", "G = 2E \u2299 M", tr("gradient at Z")],
+    ["dW", "\u2202f/\u2202W = X\u1d40G", tr("shape of W")],
+    ["dX", "\u2202f/\u2202X = GW\u1d40", tr("shape of X")],
+    ["dY", "\u2202f/\u2202Y = \u22122E", tr("shape of Y")]
   ];
   var SHAPED_AS_Z = ["Z", "M", "E", "G", "dY"];
-  var INPUTS = [["W", "W", "weights"], ["X", "X", "inputs"], ["Y", "Y", "targets"]];   // W first: on a phone, nearest M
+  var INPUTS = [["W", "W", tr("weights")], ["X", "X", tr("inputs")], ["Y", "Y", tr("targets")]];   // W first: on a phone, nearest M
   var SIZES = {m: [1, 10], k: [1, 6], n: [1, 6]};
 
   function el(tag, attrs, children) {
@@ -153,15 +163,15 @@
   }
 
   Explorer.prototype.presets = function () {
-    var list = [{id: "small", label: "Small, 6 \u00d7 4 \u00d7 3", m: 6, k: 4, n: 3, seed: 1,
+    var list = [{id: "small", label: tr("Small, 6 \u00d7 4 \u00d7 3"), m: 6, k: 4, n: 3, seed: 1,
                  kind: "normal"}];
     if (this.homework) {
-      list.push({id: "homework", label: "The homework, 10 \u00d7 4 \u00d7 4",
+      list.push({id: "homework", label: tr("The homework, 10 \u00d7 4 \u00d7 4"),
                  values: this.homework});
     }
-    list.push({id: "zeros", label: "Exact zeros in Z, 6 \u00d7 3 \u00d7 4", m: 6, k: 3,
+    list.push({id: "zeros", label: tr("Exact zeros in Z, 6 \u00d7 3 \u00d7 4"), m: 6, k: 3,
                n: 4, seed: 2, kind: "integers"});
-    list.push({id: "dying", label: "A unit that dies, 6 \u00d7 4 \u00d7 3", m: 6, k: 4,
+    list.push({id: "dying", label: tr("A unit that dies, 6 \u00d7 4 \u00d7 3"), m: 6, k: 4,
                n: 3, seed: 3, kind: "dying"});
     list.push({id: "zeroW", label: "W = 0, 6 \u00d7 4 \u00d7 3", m: 6, k: 4, n: 3, seed: 1,
                kind: "zeroW"});
@@ -193,24 +203,24 @@
       for (var s = SIZES[name][0]; s <= SIZES[name][1]; s++) { select.appendChild(el("option", {value: s, text: s})); }
       select.addEventListener("change", function () { self.redraw(); });
       self.sizeControls[name] = select;
-      return self.field(name + (name === "m" ? " (samples)" : name === "k" ? " (inputs)" : " (units)"), select);
+      return self.field(name === "m" ? tr("m (samples)") : name === "k" ? tr("k (inputs)") : tr("n (units)"), select);
     });
     var seed = el("input", {type: "text", inputmode: "numeric", id: this.id("seed"), value: "1", size: "6",
                             autocomplete: "off"});
     var kind = el("select", {id: this.id("kind")});
-    [["normal", "normal, two decimals"], ["integers", "integers \u22122 to 2 (exact zeros)"],
-     ["zeroW", "normal, with W = 0"], ["dying", "inputs \u2265 0, last unit's targets < 0"]].forEach(function (o) {
+    [["normal", tr("normal, two decimals")], ["integers", tr("integers \u22122 to 2 (exact zeros)")],
+     ["zeroW", tr("normal, with W = 0")], ["dying", tr("inputs \u2265 0, last unit's targets < 0")]].forEach(function (o) {
       kind.appendChild(el("option", {value: o[0], text: o[1]}));
     });
     var drawButton = el("button", {type: "button", class: "rx-button", id: this.id("draw"),
-                                   text: "Re-draw from the seed"});
+                                   text: tr("Re-draw from the seed")});
     drawButton.addEventListener("click", function () { self.redraw(); });
     this.seedInput = seed;
     this.kindSelect = kind;
     this.presetSelect = preset;
 
-    var slope = el("fieldset", {class: "rx-slope"}, [el("legend", {text: "Slope of the ReLU at exactly 0"})]);
-    [[0, "ReLU\u2032(0) = 0, as PyTorch"], [1, "ReLU\u2032(0) = 1, as Z \u2299 (Z \u2265 0)"]].forEach(function (o) {
+    var slope = el("fieldset", {class: "rx-slope"}, [el("legend", {text: tr("Slope of the ReLU at exactly 0")})]);
+    [[0, tr("ReLU\u2032(0) = 0, as PyTorch")], [1, tr("ReLU\u2032(0) = 1, as Z \u2299 (Z \u2265 0)")]].forEach(function (o) {
       var input = el("input", {type: "radio", name: self.id("slope"), value: String(o[0]), id: self.id("slope-" + o[0])});
       if (o[0] === 0) { input.checked = true; }
       input.addEventListener("change", function () { if (input.checked) { self.state.slope = o[0]; self.update(false, null, "keep"); } });
@@ -225,16 +235,16 @@
       if (v !== null && v > 0) { self.state.lr = v; }
     });
     var step = el("button", {type: "button", class: "rx-button rx-primary", id: this.id("step"),
-                             text: "Take a gradient step"});
+                             text: tr("Take a gradient step")});
     step.addEventListener("click", function () { self.step(1); });
-    var step10 = el("button", {type: "button", class: "rx-button", id: this.id("step10"), text: "Take 10 steps"});
+    var step10 = el("button", {type: "button", class: "rx-button", id: this.id("step10"), text: tr("Take 10 steps")});
     step10.addEventListener("click", function () { self.step(10); });
 
     root.appendChild(el("div", {class: "rx-controls"}, [
-      el("div", {class: "rx-group"}, [this.field("Example", preset)].concat(sizes)),
-      el("div", {class: "rx-group"}, [this.field("Seed", seed), this.field("Draw", kind), drawButton]),
+      el("div", {class: "rx-group"}, [this.field(tr("Example"), preset)].concat(sizes)),
+      el("div", {class: "rx-group"}, [this.field(tr("Seed"), seed), this.field(tr("Draw"), kind), drawButton]),
       el("div", {class: "rx-group"}, [slope]),
-      el("div", {class: "rx-group"}, [this.field("Learning rate", lr), step, step10])
+      el("div", {class: "rx-group"}, [this.field(tr("Learning rate"), lr), step, step10])
     ]));
 
     // The objective, the steps taken so far, and what just changed (read out by screen readers).
@@ -249,9 +259,9 @@
     this.zeroNote = el("div", {class: "rx-zero-note", id: this.id("zeros")});
     root.appendChild(this.zeroNote);
     root.appendChild(el("p", {class: "rx-help", id: this.id("help"),
-      text: "Change an entry of X, W or Y by typing a number, with the up and down arrow keys (0.1; with Shift, 1), " +
-            "or by dragging it sideways. \u25b2 marks an entry of M that just switched on, \u25bc one that just " +
-            "switched off; a dashed outline marks an entry of Z that is exactly 0."}));
+      text: tr("Change an entry of X, W or Y by typing a number, with the up and down arrow keys (0.1; with Shift, 1), " +
+               "or by dragging it sideways. \u25b2 marks an entry of M that just switched on, \u25bc one that just " +
+               "switched off; a dashed outline marks an entry of Z that is exactly 0.")}));
 
     this.grid = el("div", {class: "rx-grid"});
     root.appendChild(this.grid);
@@ -312,13 +322,13 @@
     var body = el("tbody");
     var cells = [];
     for (var i = 0; i < rows; i++) {
-      var tr = el("tr", {}, [el("th", {scope: "row", text: String(i + 1)})]);
+      var line = el("tr", {}, [el("th", {scope: "row", text: String(i + 1)})]);
       var row = [];
       for (j = 0; j < cols; j++) {
         var td = el("td", {class: "rx-cell"});
         if (editable) {
           var input = el("input", {type: "text", inputmode: "decimal", autocomplete: "off", spellcheck: "false",
-                                   class: "rx-in", "aria-label": key + " row " + (i + 1) + ", column " + (j + 1),
+                                   class: "rx-in", "aria-label": tr("{matrix} row {row}, column {column}", {matrix: key, row: i + 1, column: j + 1}),
                                    "aria-describedby": this.id("help"), "data-row": i, "data-col": j});
           this.wire(input, key, i, j);
           td.appendChild(input);
@@ -328,10 +338,10 @@
           td.appendChild(el("span", {class: "rx-alt"}));
           row.push(td);
         }
-        tr.appendChild(td);
+        line.appendChild(td);
       }
       cells.push(row);
-      body.appendChild(tr);
+      body.appendChild(line);
     }
     table.appendChild(body);
     var scroller = el("div", {class: "rx-scroll"}, [table]);
@@ -349,9 +359,9 @@
     var inputs = el("div", {class: "rx-row rx-inputs"}), outputs = el("div", {class: "rx-row rx-outputs"});
     INPUTS.forEach(function (d) { inputs.appendChild(self.panel(d[0], d[1], d[2], shapes[d[0]][0], shapes[d[0]][1], true)); });
     OUTPUTS.forEach(function (d) { outputs.appendChild(self.panel(d[0], d[1], d[2], shapes[d[0]][0], shapes[d[0]][1], false)); });
-    this.grid.appendChild(el("h2", {class: "rx-heading", text: "Change these"}));
+    this.grid.appendChild(el("h2", {class: "rx-heading", text: tr("Change these")}));
     this.grid.appendChild(inputs);
-    this.grid.appendChild(el("h2", {class: "rx-heading", text: "Watch these"}));
+    this.grid.appendChild(el("h2", {class: "rx-heading", text: tr("Watch these")}));
     this.grid.appendChild(outputs);
   };
 
@@ -473,7 +483,7 @@
           td.classList.toggle("rx-dead", dead.indexOf(j) >= 0 && (key === "M" || key === "Z"));
           var alt = "";
           if (zero && (key === "M" || key === "G")) {
-            alt = "or " + (key === "M" ? String(other.M[i][j]) : show(other.G[i][j]));
+            alt = tr("or {value}", {value: key === "M" ? String(other.M[i][j]) : show(other.G[i][j])});
           }
           td.lastChild.textContent = alt;
           var mark = "";
@@ -485,8 +495,10 @@
           td.classList.toggle("rx-on", mark === "on");
           td.classList.toggle("rx-off", mark === "off");
           if (key === "M") {
-            td.setAttribute("aria-label", String(v) + (mark ? ", just switched " + mark : "") +
-                            (zero ? ", Z is exactly 0: " + alt : "") + (dead.indexOf(j) >= 0 ? ", dead unit" : ""));
+            td.setAttribute("aria-label", String(v) +
+                            (mark === "on" ? tr(", just switched on") : mark === "off" ? tr(", just switched off") : "") +
+                            (zero ? tr(", Z is exactly 0: {other}", {other: alt}) : "") +
+                            (dead.indexOf(j) >= 0 ? tr(", dead unit") : ""));
           }
         });
       });
@@ -498,22 +510,23 @@
     this.fValue.setAttribute("data-v", String(r.f));
     var h = this.fHistory;
     if (h.length > 1) {
-      this.history.textContent = "After " + (h.length - 1) + " gradient step" + (h.length > 2 ? "s" : "") +
-        " on W (learning rate " + this.state.lr + "): f went from " + h[0].toPrecision(6) + " to " +
-        h[h.length - 1].toPrecision(6) + ".";
+      var taken = {steps: h.length - 1, lr: this.state.lr, from: h[0].toPrecision(6), to: h[h.length - 1].toPrecision(6)};
+      this.history.textContent = h.length > 2 ?
+        tr("After {steps} gradient steps on W (learning rate {lr}): f went from {from} to {to}.", taken) :
+        tr("After {steps} gradient step on W (learning rate {lr}): f went from {from} to {to}.", taken);
     } else {
-      this.history.textContent = "No gradient step taken yet.";
+      this.history.textContent = tr("No gradient step taken yet.");
     }
     this.spark.textContent = "";
     if (h.length > 1) { this.spark.appendChild(sparkline(h)); }
     var news = [];
-    if (switched.on.length) { news.push("Switched on in M: " + switched.on.join(", ") + "."); }
-    if (switched.off.length) { news.push("Switched off in M: " + switched.off.join(", ") + "."); }
-    news.push(dead.length ? "Dead units (a column of M all zeros, no gradient to W): " +
-              dead.map(function (j) { return j + 1; }).join(", ") + " of " + r.M[0].length + "." :
-              "No dead unit: every unit is active for some sample.");
+    if (switched.on.length) { news.push(tr("Switched on in M: {entries}.", {entries: switched.on.join(", ")})); }
+    if (switched.off.length) { news.push(tr("Switched off in M: {entries}.", {entries: switched.off.join(", ")})); }
+    news.push(dead.length ? tr("Dead units (a column of M all zeros, no gradient to W): {units} of {count}.",
+                               {units: dead.map(function (j) { return j + 1; }).join(", "), count: r.M[0].length}) :
+              tr("No dead unit: every unit is active for some sample."));
     if (this.deaths.length) {
-      news.push(this.deaths.map(function (d) { return "Unit " + (d.unit + 1) + " died at step " + d.step + "."; }).join(" "));
+      news.push(this.deaths.map(function (d) { return tr("Unit {unit} died at step {step}.", {unit: d.unit + 1, step: d.step}); }).join(" "));
     }
     this.news.textContent = news.join(" ");
     this.describeZeros(r, other);
@@ -525,19 +538,22 @@
     var note = this.zeroNote;
     note.textContent = "";
     if (!where.length) {
-      note.appendChild(el("p", {text: "No entry of Z is exactly 0, so both slopes at 0 give the same gradients. " +
-        "Try the integer draw, or type values that make an entry of Z zero."}));
+      note.appendChild(el("p", {text: tr("No entry of Z is exactly 0, so both slopes at 0 give the same gradients. " +
+        "Try the integer draw, or type values that make an entry of Z zero.")}));
       return;
     }
     var slope0 = this.state.slope === 0 ? r : other, slope1 = this.state.slope === 0 ? other : r;
     var diff = 0;
     slope0.dW.forEach(function (row, i) { row.forEach(function (v, j) { diff = Math.max(diff, Math.abs(v - slope1.dW[i][j])); }); });
-    note.appendChild(el("p", {text: where.length + " entr" + (where.length > 1 ? "ies" : "y") + " of Z " +
-      (where.length > 1 ? "are" : "is") + " exactly 0: " +
-      where.map(function (p) { return "(" + (p[0] + 1) + ", " + (p[1] + 1) + ")"; }).join(", ") +
-      ". There M and G depend on the slope chosen at 0 (the other value is shown under each entry). " +
-      "The largest change in \u2202f/\u2202W between ReLU\u2032(0) = 0 and ReLU\u2032(0) = 1: " +
-      show(diff).replace("+", "") + "."}));
+    var zeros = {count: where.length, change: show(diff).replace("+", ""),
+                 entries: where.map(function (p) { return "(" + (p[0] + 1) + ", " + (p[1] + 1) + ")"; }).join(", ")};
+    note.appendChild(el("p", {text: where.length > 1 ?
+      tr("{count} entries of Z are exactly 0: {entries}. There M and G depend on the slope chosen at 0 (the other " +
+         "value is shown under each entry). The largest change in \u2202f/\u2202W between ReLU\u2032(0) = 0 and " +
+         "ReLU\u2032(0) = 1: {change}.", zeros) :
+      tr("{count} entry of Z is exactly 0: {entries}. There M and G depend on the slope chosen at 0 (the other " +
+         "value is shown under each entry). The largest change in \u2202f/\u2202W between ReLU\u2032(0) = 0 and " +
+         "ReLU\u2032(0) = 1: {change}.", zeros)}));
   };
 
   function maxAbs(A) {

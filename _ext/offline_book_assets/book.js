@@ -130,7 +130,7 @@ window.bookSolutionsToEnd = function () {
   var section = document.createElement("section");
   section.className = "book-print-solutions";
   var heading = document.createElement("h2");
-  heading.textContent = "Solutions to the exercises";
+  heading.textContent = window.bookText("Solutions to the exercises");
   section.appendChild(heading);
   solutions.forEach(function (solution) {
     solution.classList.remove("toggle-hidden");
