@@ -37,9 +37,11 @@ GLUE_REFERENCE = re.compile(r"\{glue(?::\w+)?\}`(/?[\w/]+\.ipynb)::(\w+)")
 
 
 def _quoted_glue() -> set[tuple[str, str]]:
-    """(notebook, key) of every glue reference in the chapters and the notebooks' Markdown."""
+    """(notebook, key) of every glue reference in the chapters, the notebooks' Markdown and their translations (a
+    glued phrase's words in another language, `key_zh_CN`, are quoted there alone)."""
     quoted = set()
-    for path in sorted((ROOT / "chapters").rglob("*.md")) + sorted((ROOT / "notebooks").glob("*.ipynb")):
+    for path in sorted((ROOT / "chapters").rglob("*.md")) + sorted((ROOT / "notebooks").glob("*.ipynb")) + \
+            sorted((ROOT / "locales").rglob("*.po")):
         text = path.read_text()
         quoted |= {(Path(notebook).stem, key) for notebook, key in GLUE_REFERENCE.findall(text)}
     return quoted

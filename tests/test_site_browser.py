@@ -3,6 +3,7 @@
 Full-page screenshots land in _build/screenshots/ for a person to look at.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -36,10 +37,14 @@ def expected_pages() -> list[str]:
     return sorted([f"{name}.html" for name in files] + ["genindex.html", "search.html"])
 
 
+def _all_pages() -> list[str]:
+    """Every page of every edition: each check holds in both."""
+    return expected_pages() + [f"{edition}/{page}" for edition in EDITIONS for page in expected_pages()]
+
+
 def pytest_generate_tests(metafunc):
-    if "page_path" in metafunc.fixturenames:   # every page of every edition: each check holds in both
-        metafunc.parametrize("page_path", expected_pages() + [f"{edition}/{page}" for edition in EDITIONS
-                                                               for page in expected_pages()], ids=str)
+    if "page_path" in metafunc.fixturenames:
+        metafunc.parametrize("page_path", _all_pages(), ids=str)
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +71,14 @@ def _check_images(page, where):
     return images
 
 
-@pytest.mark.parametrize("mode", ["light", "dark"])
-def test_page_in_the_browser(site, page_path, mode):
-    browser, base = site
+MODES = ("light", "dark")
+WORKERS = 2   # browsers at once: a page's check waits on Chromium (its load, its quiet 0.5 s, axe), so two overlap
+
+
+def check_page(browser, base: str, page_path: str, mode: str) -> None:
+    """One page in one colour mode, on a first visit: no other host, no failed request, no console error, every
+    formula typeset, no raw TeX, images loaded with alt text, within the weight budget, and no serious axe violation;
+    a full-page screenshot for a person to look at."""
     page, context, record = visit(browser, base + page_path, origin=base, color_scheme=mode)
     try:
         where = f"{page_path} ({mode})"
@@ -96,6 +106,32 @@ def test_page_in_the_browser(site, page_path, mode):
         assert not serious, f"{where}: {serious}"
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def page_checks(html_root) -> dict[tuple[str, str], str]:
+    """Every page of every edition in both modes, checked by WORKERS browsers at once (each thread its own
+    Playwright, as Playwright requires): (page, mode) -> what failed, "" when nothing did."""
+    pages = [(page, mode) for page in _all_pages() for mode in MODES]
+    results = {}
+
+    def work(share):
+        with chromium() as browser:
+            for page, mode in share:
+                try:
+                    check_page(browser, base, page, mode)
+                    results[page, mode] = ""
+                except Exception as error:   # an assertion, or a page that never loaded: reported by its own test
+                    results[page, mode] = f"{type(error).__name__}: {error}"
+
+    with serve(html_root) as base, ThreadPoolExecutor(WORKERS) as pool:
+        list(pool.map(work, [pages[i::WORKERS] for i in range(WORKERS)]))
+    return results
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_page_in_the_browser(page_checks, page_path, mode):
+    assert not page_checks[page_path, mode], page_checks[page_path, mode]
 
 
 def test_chapters_have_math_and_notebooks_have_figures(site):
