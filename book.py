@@ -291,7 +291,7 @@ TEST_PACKAGES = {"chromium": Path("/usr/bin/chromium"),
                  "fonts-noto-cjk": Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")}
 
 
-def ensure_chromium() -> None:
+def ensure_test_packages() -> None:
     """The browser tests drive Debian's Chromium, and the Chinese edition needs a Chinese font; install them with apt
     when missing and allowed."""
     missing = [name for name, path in TEST_PACKAGES.items() if not path.exists()]
@@ -316,7 +316,7 @@ def update_translations() -> int:
 
 def run_tests(pytest_args) -> int:
     ensure_environment("requirements-dev.txt")
-    ensure_chromium()
+    ensure_test_packages()
     return run([BIN / "python", "-m", "pytest", *pytest_args], TEST_SECONDS, cwd=ROOT)
 
 
@@ -326,7 +326,7 @@ def run_benchmark(notebooks: bool = False, backward: bool = False) -> int:
         return run([BIN / "python", ROOT / "tests" / "benchmark_journeys.py"], TEST_SECONDS, cwd=ROOT)
     if backward:    # the cost chapter's times: hand backward against autograd's; writes relugrad/data/
         return run([BIN / "python", ROOT / "tests" / "benchmark_backward.py"], TEST_SECONDS, cwd=ROOT)
-    ensure_chromium()
+    ensure_test_packages()
     return run([BIN / "python", ROOT / "tests" / "benchmark.py"], TEST_SECONDS, cwd=ROOT)
 
 

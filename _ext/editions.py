@@ -186,7 +186,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.what == "catalogues":
         return catalogues()
-    remove_unbuilt()
+    # (book.py removes the pages of an edition it does not build: it owns what the site holds)
     return max([html(language, args.all) for language in built()[1:]], default=0)
 
 
