@@ -6,6 +6,7 @@ server starts robustly and never outlives the build; two builds at once do not c
 clear sentence; files that tools drop never become pages.
 """
 
+import ast
 import os
 import re
 import subprocess
@@ -174,12 +175,20 @@ def test_a_removed_chapter_leaves_no_page_behind(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- book.py set-up
+def _ext_modules_book_py_imports() -> list[str]:
+    """The plain-Python modules of _ext/ that book.py imports, read from book.py (a new import needs no edit here)."""
+    tree = ast.parse((ROOT / "book.py").read_text())
+    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    names |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    return sorted(f"{name}.py" for name in names if (ROOT / "_ext" / f"{name}.py").exists())
+
+
 def _book_py(folder: Path, *arguments: str, python: str = sys.executable, prelude: str = "") -> subprocess.CompletedProcess:
     """Run a copy of book.py in `folder` (so that nothing touches this checkout's .venv)."""
     (folder / "_ext").mkdir(exist_ok=True)
     for name in ("book.py",):
         (folder / name).write_text((ROOT / name).read_text())
-    for name in ("build_lock.py", "requirements_lock.py"):   # the plain-Python modules book.py imports
+    for name in _ext_modules_book_py_imports():
         (folder / "_ext" / name).write_text((ROOT / "_ext" / name).read_text())
     code = f"{prelude}\nimport runpy, sys\nsys.argv = ['book.py', *{list(arguments)!r}]\nrunpy.run_path('book.py', run_name='__main__')"
     return subprocess.run([python, "-c", code], cwd=folder, capture_output=True, text=True, timeout=120)
