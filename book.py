@@ -204,7 +204,10 @@ def build_site(clean: bool = False) -> int:
     Like make, it does nothing when nothing the build reads has changed since the last successful build and nothing
     it wrote has been touched since: the site is then up to date, and Jupyter Book would take seconds to find that.
     """
-    editions.built(ROOT)   # a BOOK_EDITIONS that names no edition stops here, not after the English build
+    if len(editions.built(ROOT)) > 1:   # a BOOK_EDITIONS that names no edition stops here too
+        # before any notebook runs: each draws its figures in Chinese only where the font is installed
+        ensure_debian_packages(CHINESE_FONT, "the Chinese edition (its figures and PDF)",
+                               otherwise=", or build the English edition alone: BOOK_EDITIONS=en python3 book.py build")
     ensure_environment("requirements.txt")
     with build_lock.acquire(build_lock.lock_path(ROOT)) as lock:
         if clean:
@@ -287,23 +290,30 @@ def last_build() -> dict:
 
 
 # Debian's packages that the tests need: the browser, and a Chinese font for the Chinese edition's PDF and pages.
-TEST_PACKAGES = {"chromium": Path("/usr/bin/chromium"),
-                 "fonts-noto-cjk": Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")}
+CHINESE_FONT = {"fonts-noto-cjk": Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")}
+TEST_PACKAGES = {"chromium": Path("/usr/bin/chromium"), **CHINESE_FONT}
 
 
-def ensure_test_packages() -> None:
-    """The browser tests drive Debian's Chromium, and the Chinese edition needs a Chinese font; install them with apt
-    when missing and allowed."""
-    missing = [name for name, path in TEST_PACKAGES.items() if not path.exists()]
+def ensure_debian_packages(packages: dict[str, Path], needed_by: str, otherwise: str = "") -> None:
+    """Install Debian's `packages` (name: a file each installs) with apt when missing and allowed (as root); else
+    stop with one sentence saying what `needed_by` needs and how to get it."""
+    missing = [name for name, path in packages.items() if not path.exists()]
     if not missing:
         return
     if shutil.which("apt-get") and os.geteuid() == 0:
         environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         if run(["apt-get", "update", "-qq"], INSTALL_SECONDS) != 0 or \
                 run(["apt-get", "install", "-y", "-qq", *missing], INSTALL_SECONDS, env=environment) != 0:
-            raise SetupError(f"installing {' and '.join(missing)} with apt-get failed (see above); the tests need them")
+            raise SetupError(f"installing {' and '.join(missing)} with apt-get failed (see above), and {needed_by} "
+                             f"cannot do without it{otherwise}")
     else:
-        raise SetupError(f"the tests need Debian's {' and '.join(missing)}: sudo apt-get install -y {' '.join(missing)}")
+        raise SetupError(f"{needed_by} needs Debian's {' and '.join(missing)}: sudo apt-get install -y "
+                         f"{' '.join(missing)}{otherwise}")
+
+
+def ensure_test_packages() -> None:
+    """The browser tests drive Debian's Chromium, and the Chinese edition needs a Chinese font."""
+    ensure_debian_packages(TEST_PACKAGES, "the tests")
 
 
 def update_translations() -> int:

@@ -20,6 +20,7 @@ from sphinx.locale import get_translation
 from sphinx.util import logging
 
 import notebook_translations
+import translated_figures
 
 _ = get_translation("book")   # the words a reader sees, in the edition's language (book_messages.py)
 
@@ -121,6 +122,10 @@ def _write_downloads(app, exception):
             except notebook_translations.UntranslatedError as error:
                 logger.warning(f"notebook_downloads: the download of {docname} in {language} stays in English until "
                                f"its prose is translated ({catalogue.relative_to(app.srcdir)}):\n{error}")
+            try:
+                notebook = translated_figures.notebook_in_language(notebook, language)
+            except translated_figures.MissingFigure as error:
+                logger.warning(f"notebook_downloads: the download of {docname} in {language}: {error}")
         notebook = reader_copy(notebook, docname, base, html)
         download.parent.mkdir(parents=True, exist_ok=True)
         download.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n",

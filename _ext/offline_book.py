@@ -21,6 +21,7 @@ MODULES = (
     "worksheets",       # the students' worksheets, written from their solution versions in worksheets/
     "notebook_downloads",  # a notebook page's download gives the executed notebook, with links that work alone
     "notebook_translations",  # in another edition, the notebook's launch buttons open its translated notebook
+    "translated_figures",  # in another edition, each notebook figure is the one drawn in its language
     "relugrad_wheel",   # the helper package as a wheel on the site, offered with each notebook (runs it offline)
     "licence",          # the licences and how to cite, in every page's footer
     "explorer",         # the in-page explorer of the mask and the gradients: script and data on its page only

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
+from relugrad.figures import tr
 from relugrad.validation import checked_positive, type_name
 
 # Figures are drawn narrow enough that a phone need not shrink them much: text px on a screen is
@@ -104,8 +105,8 @@ def _matrix_image(ax, values, title: str, **style):
     rows, columns = values.shape
     image = ax.imshow(values, aspect="auto", extent=(0.5, columns + 0.5, rows + 0.5, 0.5), **style)
     ax.set_title(title)
-    ax.set_xlabel("unit j (column)")
-    ax.set_ylabel("sample i (row)")
+    ax.set_xlabel(tr("unit j (column)"))
+    ax.set_ylabel(tr("sample i (row)"))
     integer_ticks(ax)
     return image
 
