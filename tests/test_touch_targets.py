@@ -171,12 +171,13 @@ HEADER_CONTROLS = """() => [...document.querySelectorAll(
 @pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("size", VIEWPORTS, ids=str)
 def test_every_header_control_is_a_44_pixel_target(site, size, mode):
-    """Each control of the header (the menu, launch, repository, download, full screen, colour mode, search and
-    contents buttons) and each item of its menus is at least 44 x 44 CSS px, and a tap at its centre reaches it; the
+    """Each control of the header (the menu, language switcher, launch, repository, download, full screen, colour
+    mode, search and contents buttons), in each edition, and each item of its menus is at least 44 x 44 CSS px, and a tap at its centre reaches it; the
     buttons stay inside the header's bar (which is as tall as before: see the next test), over nothing of the page."""
     browser, base = site
     small = []
-    for path in (CHAPTER, NOTEBOOK):
+    # both editions: the Chinese header's switcher reads "English", its menus' entries are Chinese
+    for path in (CHAPTER, NOTEBOOK, f"zh_CN/{CHAPTER}", f"zh_CN/{NOTEBOOK}"):
         page, context, _ = visit(browser, base + path, origin=base, color_scheme=mode, viewport=VIEWPORTS[size])
         try:
             controls = page.evaluate(HEADER_CONTROLS)
