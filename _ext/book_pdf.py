@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 
 from sphinx.locale import get_translation
@@ -123,7 +124,8 @@ def _page_key(shared: str, page: Path) -> str:
 
 def without_dates(data: bytes) -> bytes:
     """A PDF from Chromium with its creation and modification dates taken out, so that two builds of the same
-    sources give the same file (what a PDF's content depends on is the sources, not the clock)."""
+    sources give the same file (what a PDF's content depends on is the sources, not the clock), and its text's
+    characters named as written (characters_not_radicals)."""
     import pypdf
 
     reader = pypdf.PdfReader(io.BytesIO(data))
@@ -131,9 +133,46 @@ def without_dates(data: bytes) -> bytes:
     info = {key: value for key, value in (reader.metadata or {}).items() if key not in ("/CreationDate", "/ModDate")}
     writer.metadata = None
     writer.add_metadata(info)
+    characters_not_radicals(writer)   # the slides' and handout's Chinese too
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+# Chromium names a Chinese character whose glyph Noto Sans CJK shares with a radical by the radical (⽤ U+2F64 for
+# 用 U+7528): a reader who copies or searches the PDF's text would get the radicals. NFKC maps the Kangxi radicals
+# to their characters; the simplified radicals have no mapping, hence this table.
+SIMPLIFIED_RADICALS = str.maketrans("⻅⻆⻓⻔⻚⻛⻜⻢⻥⻦⻨⻩⻬⻮⻳⻉⻋⻈", "见角长门页风飞马鱼鸟麦黄齐齿龟贝车讠")
+_CHARACTER_BLOCK = re.compile(rb"beginbfchar.*?endbfchar", re.S)   # lines "<code> <unicode>", one to one
+_TO_RADICAL = re.compile(rb"^(\s*<[0-9A-Fa-f]+>\s*<)(2[EeFf][0-9A-Fa-f]{2})(>\s*)$", re.M)
+
+
+def _character(match: re.Match) -> bytes:
+    radical = chr(int(match.group(2), 16))
+    character = unicodedata.normalize("NFKC", radical.translate(SIMPLIFIED_RADICALS))
+    if len(character) != 1 or character == radical:
+        return match.group(0)
+    return match.group(1) + f"{ord(character):04X}".encode() + match.group(3)
+
+
+def characters_not_radicals(writer) -> int:
+    """Each font's ToUnicode map sends the characters Chromium named by radicals back to the characters (only in its
+    one-to-one entries, bfchar: a range's start moves the whole range); returns how many maps changed."""
+    seen, changed = set(), 0
+    for page in writer.pages:
+        fonts = page.get("/Resources", {}).get("/Font", {})
+        for font in fonts.values():
+            to_unicode = font.get_object().get("/ToUnicode")
+            if to_unicode is None or to_unicode.idnum in seen:
+                continue
+            seen.add(to_unicode.idnum)
+            stream = to_unicode.get_object()
+            data = stream.get_data()
+            fixed = _CHARACTER_BLOCK.sub(lambda block: _TO_RADICAL.sub(_character, block.group(0)), data)
+            if fixed != data:
+                stream.set_data(fixed)
+                changed += 1
+    return changed
 
 
 PREPARE_FOR_PRINT = """async (book) => {
@@ -292,6 +331,7 @@ def _print_book(app, exception):
         _give_up(target, pages, f"binding the book failed: {type(error).__name__}: {error}")
         return
     writer.add_metadata({"/Title": app.config.html_title or app.config.project, "/Author": app.config.author})
+    characters_not_radicals(writer)
     merged = io.BytesIO()
     writer.write(merged)
     try:

@@ -288,7 +288,8 @@ def test_chinese_text_is_drawn_in_a_chinese_font(html_root):
 
 
 def test_the_chinese_pdf_prints_chinese_in_a_chinese_font(html_root):
-    """The Chinese edition's whole-book PDF: Chinese text (not boxes) in an embedded CJK font."""
+    """The Chinese edition's whole-book PDF: Chinese text (not boxes) in an embedded CJK font, whose text a reader
+    copies or searches as written."""
     import pypdf
 
     reader = pypdf.PdfReader(html_root / EDITION / "book.pdf")
@@ -302,6 +303,12 @@ def test_the_chinese_pdf_prints_chinese_in_a_chinese_font(html_root):
             descriptor = font.get("/FontDescriptor")
             fonts.add(str(font.get("/BaseFont") or (descriptor.get_object().get("/FontFamily") if descriptor else "")))
     assert any("CJK" in font for font in fonts), fonts
+    # what a reader copies or searches: the characters, not the radicals whose glyphs the font shares with them
+    # (Chromium names 用 by ⽤ U+2F64; book_pdf.characters_not_radicals mends each font's map)
+    whole = "".join(page.extract_text() for page in reader.pages)
+    radicals = sorted(set(re.findall(r"[\u2e80-\u2fdf]", whole)))
+    assert not radicals, f"the PDF's text has radicals for characters: {radicals}"
+    assert "用" in whole and "页" in whole
 
 
 PERSONAL = re.compile(r"学号|姓名|student (?:number|id)\b|matriculation", re.I)
