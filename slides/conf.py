@@ -64,13 +64,6 @@ def _words_of_the_scripts(app, config):
         config.revealjs_js_files.insert(0, (None, {"body": words}))
 
 
-def _language_tag(app, pagename, templatename, context, doctree):
-    # The deck's page template writes the language as Sphinx names it (zh_CN); HTML wants a language tag (zh-CN).
-    if context.get("language"):
-        context["language"] = context["language"].replace("_", "-")
-
-
 def setup(app):
     app.setup_extension("book_messages")   # the book's own words (_ext/locales/<language>/LC_MESSAGES/book.po)
     app.connect("config-inited", _words_of_the_scripts)
-    app.connect("html-page-context", _language_tag)
