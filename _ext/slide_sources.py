@@ -18,6 +18,7 @@ Sphinx from slides.po (slides/conf.py). Included text is therefore never a messa
 import base64
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from docutils import nodes
@@ -36,12 +37,18 @@ class SlideSourceError(Exception):
 
 def translations(catalogue: Path) -> dict[str, str]:
     """{English: translation} of a gettext catalogue's settled messages (not empty, not fuzzy); {} if it is missing."""
-    from babel.messages.pofile import read_po
-
     if not catalogue.is_file():
         return {}
-    with open(catalogue, "rb") as handle:
-        return {m.id: m.string for m in read_po(handle) if m.id and m.string and not m.fuzzy}
+    return dict(_settled(str(catalogue), catalogue.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=64)
+def _settled(path: str, _mtime_ns: int) -> tuple[tuple[str, str], ...]:
+    # read once per version of the file (a deck's titles look up its catalogue once per slide)
+    from babel.messages.pofile import read_po
+
+    with open(path, "rb") as handle:
+        return tuple((m.id, m.string) for m in read_po(handle) if m.id and m.string and not m.fuzzy)
 
 
 def catalogue_of(language: str, domain: str) -> Path:

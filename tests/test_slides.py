@@ -654,3 +654,21 @@ def test_the_chinese_deck_is_drawn_and_printed_in_a_chinese_font(html_root, deck
                 fonts.add(str(font.get("/BaseFont") or (descriptor.get_object().get("/FontFamily") if descriptor
                                                         else "")))
         assert any("CJK" in font for font in fonts), (name, fonts)
+
+
+def test_a_no_op_rebuild_builds_neither_deck_nor_handout_again(html_root):
+    """Sphinx run again on an unchanged book, in each edition (Jupyter Book for the English, editions.py for the
+    Chinese): neither deck is built again nor its PDF or handout printed again."""
+    import subprocess
+
+    decks = {folder: html_root / folder / "slides" / "index.html" for folder in EDITIONS.values()}
+    before = {folder: path.stat().st_mtime_ns for folder, path in decks.items()}
+    python = ROOT / ".venv" / "bin" / "python"
+    for command in ([ROOT / ".venv" / "bin" / "jupyter-book", "build", ROOT, "--warningiserror", "--nitpick",
+                     "--keep-going"], [python, ROOT / "_ext" / "editions.py", "html"]):
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+        log = result.stdout + result.stderr
+        assert result.returncode == 0, log[-3000:]
+        assert "slides: building the deck" not in log and "handout: up to date" in log, log[-2000:]
+        assert f"slides: {slides.SLIDES_PDF} is up to date" in log, log[-2000:]
+    assert before == {folder: path.stat().st_mtime_ns for folder, path in decks.items()}
