@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+import yaml
 from axe_playwright_python.sync_playwright import Axe
 
 from browser import chromium, serve, visit
@@ -191,9 +192,14 @@ def test_handout_is_one_page_with_the_whole_card(html_root, name, paper, edition
         if edition != "en" else {}
     title = editions.translated_title(edition) if edition != "en" else "Gradients of one ReLU layer"
     heading = (_book_words(edition)["{title}: the card"] if edition != "en" else "{title}: the card").format(title=title)
+    footer = "{title}, {repository}. {author}; text and figures CC BY 4.0, code MIT."
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    footer = (_book_words(edition)[footer] if edition != "en" else footer).format(
+        title=title, repository=config["repository"]["url"], author=config["author"])
     for words in ("missing mask", "wrong transpose", "mean instead of sum", "caught by"):
         assert re.search(_printed(squeeze(summary_words.get(words, words))), text), words
-    assert re.search(_printed(squeeze(heading)), text) and "CCBY4.0" in text, heading
+    for words in (heading, footer):
+        assert re.search(_printed(squeeze(words)), text), words
     sizes = printed_font_sizes(reader.pages[0])
     assert min(sizes) >= 9 - 0.01, f"{name}: text set in {min(sizes):.2f} pt: {sorted(sizes.items())[:5]}"
 
