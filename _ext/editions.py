@@ -1,6 +1,7 @@
 """The book in another language: its catalogues (gettext) and its pages, built from the same sources as the English.
 
-    python _ext/editions.py catalogues         # _build/gettext/**/*.pot, then locales/<lang>/LC_MESSAGES/**/*.po,
+    python _ext/editions.py catalogues         # _build/gettext/**/*.pot (and the slides' slides.pot), then
+                                               # locales/<lang>/LC_MESSAGES/**/*.po,
                                                # then the translated notebooks, notebooks/<lang>/*.ipynb,
                                                # and the extensions' own words: _ext/locales/<lang>/LC_MESSAGES/book.po
     python _ext/editions.py html [--all]       # _build/html/<lang>/, from the English pages and the catalogues
@@ -68,7 +69,7 @@ def catalogues() -> int:
     import notebook_translations
 
     pot = BUILD / "gettext"
-    code = _sphinx("gettext", pot, BUILD / ".doctrees-gettext", {})
+    code = extract_messages(pot, BUILD / ".doctrees-gettext")
     if code != 0:
         return code
     for language in LANGUAGES:
@@ -87,6 +88,17 @@ def catalogues() -> int:
                   f"python3 book.py translate again):\n{problem}", file=sys.stderr)
             code = 1
     return code
+
+
+def extract_messages(pot: Path, doctrees: Path) -> int:
+    """The English messages, as .pot templates in `pot`: the book's pages (one per page, as pages are named) and the
+    lecture slides' own prose (slides.pot: slides/conf.py; what the slides include from the chapters is translated
+    with the chapters)."""
+    code = _sphinx("gettext", pot, doctrees, {})
+    if code != 0 or not (ROOT / "slides" / "conf.py").exists():
+        return code
+    return subprocess.run([sys.executable, "-m", "sphinx", "-b", "gettext", "-W", "--keep-going", "-q",
+                           "-d", doctrees / "slides", ROOT / "slides", pot], cwd=ROOT, timeout=600).returncode
 
 
 def book_template():

@@ -7,6 +7,10 @@ the book's documents are read, because they include the chapters' equations and 
 The PDFs are printed by Chromium, as the whole-book PDF is (book_pdf.py), side by side in one browser: the slides one
 slide per page at 1280 × 720, the handout from the summary chapter's page, reduced to the card (its results, the
 mistakes and what catches each, the checks) and scaled to one page.
+
+Each edition has its own: the Chinese edition's build (editions.py) builds the deck with -D language=zh_CN (its
+prose from locales/zh_CN/LC_MESSAGES/slides.po, what it includes from the chapters' catalogues) into
+_build/html/zh_CN/slides/, and prints the handout from the Chinese summary page, its title and footer in Chinese.
 """
 
 import hashlib
@@ -18,11 +22,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sphinx.locale import get_translation
 from sphinx.util import logging
 
 import book_pdf
 import slide_sources
 
+_ = get_translation("book")   # the words a reader sees, in the edition's language (book_messages.py)
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SLIDES_DIR = "slides"                 # the deck, in the site: slides/index.html
@@ -48,17 +54,27 @@ def _digest(paths) -> str:
 INCLUSION = re.compile(r"^(?:`{3,}|:{3,})\{slide-(equation|figure)\}[ \t]+(\S+)[ \t]+(\S+)", re.M)
 
 
-def _slide_digest(srcdir: Path) -> str:
-    """What the deck shows: its own files, the extensions that build it, and the one equation or figure each slide
-    includes (not the whole chapter or notebook it comes from: an edit elsewhere in a chapter leaves the deck be)."""
+def _slide_digest(srcdir: Path, language: str = "en") -> str:
+    """What the deck shows: its own files (and, translated, its catalogue), the extensions that build it, and the one
+    equation or figure each slide includes, in the deck's language (not the whole chapter or notebook it comes from,
+    nor its whole catalogue: an edit elsewhere in a chapter or its translation leaves the deck be)."""
     deck = [path for path in (srcdir / SLIDES_DIR).rglob("*") if "_figures" not in path.parts]
+    if language != "en":
+        deck.append(slide_sources.catalogue_of(language, slide_sources.DECK_DOMAIN))
     sha = hashlib.sha256(_digest([*deck, *HERE.glob("*.py"), *(HERE / "offline_book_assets").glob("*")]).encode())
+    sha.update(language.encode())
     for source in sorted((srcdir / SLIDES_DIR).glob("*.md")):
-        for kind, origin, name in INCLUSION.findall(source.read_text()):
+        text = source.read_text()
+        for kind, origin, name in INCLUSION.findall(text):
             try:
                 if kind == "equation":
                     chapter = (slide_sources.CHAPTERS / f"{origin}.md").read_text()
-                    shown = slide_sources.plain_references(slide_sources.find_equation(chapter, name)).encode()
+                    shown = slide_sources.find_equation(chapter, name)
+                    if language != "en":
+                        shown = slide_sources.translated_explanations(shown, slide_sources.translations(
+                            slide_sources.catalogue_of(language, f"chapters/{origin}")))
+                    shown = slide_sources.plain_references(shown, slide_sources.deck_titles(text, language),
+                                                           language).encode()
                 else:
                     notebook = json.loads((slide_sources.EXECUTED / f"{origin}.ipynb").read_text())
                     png, alt = slide_sources.figure_png(notebook, name)
@@ -69,11 +85,14 @@ def _slide_digest(srcdir: Path) -> str:
     return sha.hexdigest()
 
 
-def start_slides_build(srcdir: Path, outdir: Path, log: Path) -> subprocess.Popen:
-    """Start building the deck into outdir/slides; its output goes to `log` (a file: a pipe could fill and stall it)."""
+def start_slides_build(srcdir: Path, outdir: Path, log: Path, language: str = "en",
+                       title: str = "") -> subprocess.Popen:
+    """Start building the deck into outdir/slides, in the edition's language (its title the edition's); its output
+    goes to `log` (a file: a pipe could fill and stall it)."""
     doctrees = outdir.parent / ".doctrees-slides"
+    translated = ["-D", f"language={language}", *(["-D", f"project={title}"] if title else [])]
     command = [sys.executable, "-m", "sphinx", "-b", "revealjs", "-W", "--keep-going", "-q", "-d", str(doctrees),
-               str(srcdir / SLIDES_DIR), str(outdir / SLIDES_DIR)]
+               *(translated if language != "en" else []), str(srcdir / SLIDES_DIR), str(outdir / SLIDES_DIR)]
     # The figures' slide renditions (larger type, _ext/slide_figures.py) are drawn first, in the same process chain.
     renditions = [sys.executable, str(HERE / "slide_figures.py"), str(srcdir)]
     command = ["sh", "-c", '"$1" "$2" "$3" && shift 3 && exec "$@"', "sh", *renditions, *command]
@@ -127,12 +146,12 @@ def _with_bookmarks(data: bytes, titles: list[str]) -> bytes:
     return output.getvalue()
 
 
-HANDOUT_SCRIPT = """([sections, footer]) => {
+HANDOUT_SCRIPT = """([sections, heading, footer]) => {
     const article = document.querySelector("article.bd-article");
     const kept = sections.map(id => document.getElementById(id));
     if (kept.some(s => !s)) return "missing section: " + sections.filter((id, i) => !kept[i]).join(", ");
     const title = document.createElement("h1");
-    title.textContent = "Gradients of one ReLU layer: the card";
+    title.textContent = heading;
     const note = document.createElement("p");
     note.className = "handout-footer";
     note.textContent = footer;
@@ -184,7 +203,7 @@ SMALLEST_TEXT_SCRIPT = """() => {
 }"""
 
 
-async def print_handout(browser, page_file: Path, target: Path, paper: str, footer: str) -> int:
+async def print_handout(browser, page_file: Path, target: Path, paper: str, heading: str, footer: str) -> int:
     """Print the summary card on one page of this paper size; returns the pages the PDF has (1 unless it failed)."""
     import io
 
@@ -199,7 +218,7 @@ async def print_handout(browser, page_file: Path, target: Path, paper: str, foot
     await page.emulate_media(media="print", color_scheme="light")
     await page.goto(page_file.as_uri(), wait_until="load")
     await page.add_style_tag(content=HANDOUT_STYLE)
-    problem = await page.evaluate(HANDOUT_SCRIPT, [list(HANDOUT_SECTIONS), footer])
+    problem = await page.evaluate(HANDOUT_SCRIPT, [list(HANDOUT_SECTIONS), heading, footer])
     if problem:
         raise RuntimeError(f"handout: {problem}")
     await page.evaluate("document.fonts.ready")
@@ -276,7 +295,8 @@ def _start_deck(app, env):
     if app.builder.format != "html" or not _has_teaching_material(app):
         return
     srcdir, outdir = Path(app.srcdir), Path(app.outdir)
-    digest = _slide_digest(srcdir)
+    language = app.config.language or "en"
+    digest = _slide_digest(srcdir, language)
     stamp = Path(app.doctreedir) / "slides.sha256"
     if stamp.exists() and stamp.read_text() == _deck_made_from(digest, outdir):
         return
@@ -284,7 +304,8 @@ def _start_deck(app, env):
     shutil.rmtree(outdir / SLIDES_DIR, ignore_errors=True)
     log = Path(app.doctreedir) / "slides-build.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    app._book_deck = (start_slides_build(srcdir, outdir, log), log, digest)
+    title = app.config.html_title if language != "en" else ""   # the edition's title (editions.py)
+    app._book_deck = (start_slides_build(srcdir, outdir, log, language, title), log, digest)
 
 
 def _deck_made_from(digest: str, outdir: Path) -> str:
@@ -336,16 +357,20 @@ def _build_teaching_material(app, exception):
         printing[slides_pdf] = lambda browser: print_slides(browser, index, slides_pdf)
     page_file = outdir / app.builder.get_target_uri(HANDOUT_PAGE)
     stamp_handout = Path(app.doctreedir) / "handout.sha256"
-    handout_digest = _digest([page_file, Path(__file__), *(outdir / name for name in book_pdf.LOOKS)])
+    heading = _("{title}: the card").format(title=app.config.html_title)
+    footer = _("{title}, {repository}. {author}; text and figures CC BY 4.0, code MIT.").format(
+        title=app.config.html_title, repository=app.config.html_theme_options.get("repository_url", ""),
+        author=app.config.author)
+    # (with the heading's and footer's words, which are the edition's)
+    handout_digest = hashlib.sha256((_digest([page_file, Path(__file__), *(outdir / name for name in book_pdf.LOOKS)])
+                                     + heading + footer).encode()).hexdigest()
     targets = {outdir / name: paper for name, paper in HANDOUTS.items()}
     if stamp_handout.exists() and stamp_handout.read_text() == book_pdf.made_from(handout_digest, *targets):
         logger.info("handout: up to date")
     else:
-        footer = (f"{app.config.html_title}, {app.config.html_theme_options.get('repository_url', '')}. "
-                  f"{app.config.author}; text and figures CC BY 4.0, code MIT.")
         for target, paper in targets.items():
             printing[target] = lambda browser, target=target, paper=paper: print_handout(browser, page_file, target,
-                                                                                         paper, footer)
+                                                                                         paper, heading, footer)
     if not printing:
         return
     try:

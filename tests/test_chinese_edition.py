@@ -29,11 +29,12 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 @pytest.fixture(scope="module")
 def english_messages(tmp_path_factory):
-    """The messages of the English pages as they are now (a gettext build of this checkout, apart from _build)."""
+    """The messages of the English pages and slides as they are now (a gettext build of this checkout, apart from
+    _build)."""
     folder = tmp_path_factory.mktemp("gettext")
     code = subprocess.run([sys.executable, "-c", (
         "import sys; sys.path.insert(0, sys.argv[1]); import editions; from pathlib import Path; "
-        "sys.exit(editions._sphinx('gettext', Path(sys.argv[2]), Path(sys.argv[3]), {}))"),
+        "sys.exit(editions.extract_messages(Path(sys.argv[2]), Path(sys.argv[3])))"),
         str(ROOT / "_ext"), str(folder / "pot"), str(folder / "doctrees")], cwd=ROOT, capture_output=True, text=True,
         timeout=900)
     assert code.returncode == 0, (code.stdout + code.stderr)[-3000:]

@@ -117,8 +117,10 @@ def _as_shown(message: str) -> re.Pattern:
     return re.compile(r'(?<=[>"])\s*' + body + r'\s*(?=[<"])')
 
 
-# The messages printed on the PDF's title page alone, never on a page of the site.
-ON_PAPER = {"Contents", "The code: {name} (the file LICENSE).", "Version {version}", "from commit {commit} of {date}"}
+# The messages printed on paper alone, never on a page of the site: the PDF's title page, and the handout's heading
+# and footer (tests/test_slides.py finds them in each edition's handout).
+ON_PAPER = {"Contents", "The code: {name} (the file LICENSE).", "Version {version}", "from commit {commit} of {date}",
+            "{title}: the card", "{title}, {repository}. {author}; text and figures CC BY 4.0, code MIT."}
 
 
 def test_chinese_pages_show_the_translations_where_english_pages_show_the_english(html_root):

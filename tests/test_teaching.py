@@ -55,11 +55,27 @@ def test_solutions_are_hidden_on_the_page(html_root):
     assert "togglebutton.js" in page and 'id="exercise-content"' not in page
 
 
-def test_teaching_material_is_linked_from_the_site(html_root):
-    page = (html_root / "chapters" / "teaching.html").read_text()
+@pytest.mark.parametrize("folder", ["", "zh_CN/"], ids=["en", "zh_CN"])
+def test_teaching_material_is_linked_from_the_site(html_root, folder):
+    """Each edition's teaching page links its own edition's slides, slides' PDF and handouts (the Chinese page the
+    Chinese deck and card), and they exist."""
+    import pypdf
+
+    site = html_root / folder
+    teaching = site / "chapters" / "teaching.html"
+    page = teaching.read_text()
     for target in ("../slides/index.html", "../slides/slides.pdf", "../handout-a4.pdf", "../handout-letter.pdf",
                    "06_worksheet.html"):
         assert f'href="{target}' in page or f'href="../notebooks/{target}' in page, target
+        if target.startswith("../"):
+            linked = (teaching.parent / target).resolve()
+            assert linked.is_file() and linked.parent.resolve() in (site.resolve(), (site / "slides").resolve()), \
+                (target, linked)
+            if folder:   # the Chinese edition's own material: a Chinese deck, Chinese PDFs
+                text = linked.read_text() if linked.suffix == ".html" else \
+                    "".join(p.extract_text() for p in pypdf.PdfReader(linked).pages)
+                assert ('<html lang="zh-CN"' in text if linked.suffix == ".html" else
+                        len(re.findall(r"[\u4e00-\u9fff]", text)) > 300), target
     assert 'href="chapters/teaching.html"' in (html_root / "chapters" / "index.html").read_text().replace("../", "") \
         or 'href="teaching.html"' in (html_root / "chapters" / "index.html").read_text()
 
