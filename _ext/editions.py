@@ -94,7 +94,9 @@ def extract_messages(pot: Path, doctrees: Path) -> int:
     """The English messages, as .pot templates in `pot`: the book's pages (one per page, as pages are named) and the
     lecture slides' own prose (slides.pot: slides/conf.py; what the slides include from the chapters is translated
     with the chapters)."""
-    code = _sphinx("gettext", pot, doctrees, {})
+    # myst-nb gives the gettext builder an output's text/plain, not its image: the figures' alt texts, which Sphinx
+    # extracts and translates, would be missing from the catalogues
+    code = _sphinx("gettext", pot, doctrees, {"nb_mime_priority_overrides": [("gettext", "image/png", 5)]})
     if code != 0 or not (ROOT / "slides" / "conf.py").exists():
         return code
     return subprocess.run([sys.executable, "-m", "sphinx", "-b", "gettext", "-W", "--keep-going", "-q",

@@ -7,8 +7,9 @@ figures the slides use scaled up (FONT_SCALE, at least MIN_POINTS) before it is 
 figure from the book's code, never a copy. Each rendition's smallest text in PNG pixels is written beside it
 (renditions.json), which the tests turn into projected pixels with the size the figure is shown at.
 
-    python _ext/slide_figures.py <project root>    (the deck's build runs it before sphinx-build; a no-op when the
-                                                     renditions are newer than the notebooks they come from)
+    python _ext/slide_figures.py <project root> [language]   (the deck's build runs it before sphinx-build; a no-op
+                                      when the renditions are newer than the notebooks they come from; a language
+                                      other than en draws the figures' words in it, into FOLDER/<language>/)
 """
 
 import hashlib
@@ -33,21 +34,29 @@ def wanted(root: Path) -> dict[str, list[str]]:
     return found
 
 
-def _digest(root: Path, notebook: str, names: list[str]) -> str:
-    sha = hashlib.sha256(Path(__file__).read_bytes())
+def _digest(root: Path, notebook: str, names: list[str], language: str = "en") -> str:
+    sha = hashlib.sha256(Path(__file__).read_bytes() + language.encode())
     sha.update((root / "_build" / "jupyter_execute" / "notebooks" / f"{notebook}.ipynb").read_bytes())
     sha.update(" ".join(names).encode())
     return sha.hexdigest()
 
 
-def render(root: Path, notebook: str, names: list[str]) -> dict[str, dict]:
-    """Run the executed notebook's code again in this process, saving the named figures with larger type."""
+def folder_of(root: Path, language: str = "en") -> Path:
+    """Where the renditions in `language` are: the English in FOLDER, another language's in its subfolder."""
+    return root / FOLDER / ("" if language == "en" else language)
+
+
+def render(root: Path, notebook: str, names: list[str], language: str = "en") -> dict[str, dict]:
+    """Run the executed notebook's code again in this process, saving the named figures with larger type, their
+    words in `language` (relugrad.figures shows that language's figure)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from IPython.core.interactiveshell import InteractiveShell
 
-    folder = root / FOLDER
+    import relugrad.figures
+    relugrad.figures.shown_language = language
+    folder = folder_of(root, language)
     cells = json.loads((root / "_build" / "jupyter_execute" / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
     shell = InteractiveShell.instance()
     current, made = {"name": None}, {}
@@ -98,22 +107,23 @@ def render(root: Path, notebook: str, names: list[str]) -> dict[str, dict]:
     return made
 
 
-def main(root: Path) -> None:
-    folder = root / FOLDER
+def main(root: Path, language: str = "en") -> None:
+    folder = folder_of(root, language)
     folder.mkdir(parents=True, exist_ok=True)
     manifest_path = folder / "renditions.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     figures = {}
     for notebook, names in wanted(root).items():
-        digest = _digest(root, notebook, names)
+        digest = _digest(root, notebook, names, language)
         entry = manifest.get(notebook, {})
         if entry.get("digest") != digest or not all((folder / f"{n}.png").exists() for n in names):
             # One process per notebook: each runs in a fresh namespace, as its kernel did.
             import subprocess
             code = ("import sys, json; sys.path.insert(0, sys.argv[1] + '/_ext'); import slide_figures; "
-                    "print(json.dumps(slide_figures.render(__import__('pathlib').Path(sys.argv[1]), sys.argv[2], "
-                    "sys.argv[3:])))")
-            done = subprocess.run([sys.executable, "-c", code, str(root), notebook, *names], capture_output=True,
+                    "print(json.dumps(slide_figures.render(__import__('pathlib').Path(sys.argv[1]), sys.argv[3], "
+                    "sys.argv[4:], sys.argv[2])))")
+            done = subprocess.run([sys.executable, "-c", code, str(root), language, notebook, *names],
+                                  capture_output=True,
                                   text=True, timeout=600, env={**os.environ, "MPLBACKEND": "Agg"})
             if done.returncode != 0:
                 sys.exit(f"slide figures: {notebook} could not be drawn again:\n{done.stderr[-2000:]}")
@@ -121,6 +131,8 @@ def main(root: Path) -> None:
         manifest[notebook] = entry
         figures.update(entry["figures"])
     manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    if language != "en":   # the Chinese renditions' sizes are the English ones' (the tests read those)
+        return
     # What the deck shows, beside its source (the tests read it): each figure's smallest text in PNG pixels.
     (root / "slides" / "_figures").mkdir(exist_ok=True)
     summary = root / "slides" / "_figures" / "renditions.json"
@@ -130,4 +142,4 @@ def main(root: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]).resolve())
+    main(Path(sys.argv[1]).resolve(), *sys.argv[2:3])

@@ -24,6 +24,8 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
+import slide_figures
+
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 LOCALES = ROOT / "locales"
@@ -218,9 +220,16 @@ class SlideFigure(SphinxDirective):
             png, alt = figure_png(json.loads(path.read_text()), name)
         except (OSError, SlideSourceError) as error:
             raise self.error(f"slide-figure {notebook} {name}: {error} (build the book first)")
-        rendition = ROOT / "_build" / ".slide-figures" / f"{name}.png"   # larger type (_ext/slide_figures.py)
+        language = self.config.language or "en"
+        # larger type, with its words in the deck's language (_ext/slide_figures.py)
+        rendition = slide_figures.folder_of(ROOT, language) / f"{name}.png"
         if rendition.exists():
             png = rendition.read_bytes()
+        elif language != "en":
+            raise self.error(f"slide-figure {notebook} {name}: no rendition in {language} at {rendition}")
+        if language != "en":   # its alt text from the notebook page's catalogue
+            self.env.note_dependency(str(catalogue_of(language, f"notebooks/{notebook}")))
+            alt = _translated(alt, language, f"notebooks/{notebook}")
         folder = Path(self.env.srcdir) / "_figures"
         folder.mkdir(exist_ok=True)
         target = folder / f"{name}.png"

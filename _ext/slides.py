@@ -94,8 +94,8 @@ def start_slides_build(srcdir: Path, outdir: Path, log: Path, language: str = "e
     command = [sys.executable, "-m", "sphinx", "-b", "revealjs", "-W", "--keep-going", "-q", "-d", str(doctrees),
                *(translated if language != "en" else []), str(srcdir / SLIDES_DIR), str(outdir / SLIDES_DIR)]
     # The figures' slide renditions (larger type, _ext/slide_figures.py) are drawn first, in the same process chain.
-    renditions = [sys.executable, str(HERE / "slide_figures.py"), str(srcdir)]
-    command = ["sh", "-c", '"$1" "$2" "$3" && shift 3 && exec "$@"', "sh", *renditions, *command]
+    renditions = [sys.executable, str(HERE / "slide_figures.py"), str(srcdir), language]
+    command = ["sh", "-c", '"$1" "$2" "$3" "$4" && shift 4 && exec "$@"', "sh", *renditions, *command]
     with open(log, "w") as output:
         return subprocess.Popen(command, cwd=srcdir, stdout=output, stderr=subprocess.STDOUT,
                                 env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})

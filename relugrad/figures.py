@@ -124,6 +124,9 @@ FONTS = {"zh_CN": ("Noto Sans CJK SC", "fonts-noto-cjk", "NotoSansCJK")}
 LATIN_FONT = "DejaVu Sans"   # matplotlib's own, which the English figures use: Latin letters and digits look the same
 
 _drawing_in = ["en"]   # the language `tr` answers in: English, except while in_each_language draws another
+# The language of the figure a cell shows: English, except where the slides draw the cells again for the Chinese
+# deck (_ext/slide_figures.py), which shows that language's figure alone.
+shown_language = "en"
 
 
 def tr(english: str, **values) -> str:
@@ -197,6 +200,11 @@ def in_each_language(name: str, draw: Callable[[], plt.Figure], languages: tuple
     """Draw the figure `name` (its cell's mystnb figure name) once in each language: show the English one, glue
     each other as `<name>_<language>`. Where a language's font is not installed (Binder, Colab), that language is
     left out unless asked for by `languages`: only the book's build, which checks for the font first, needs it."""
+    if shown_language != "en":   # a rendition in that language alone: nothing to glue
+        with _drawn_in(shown_language):
+            draw()
+            plt.show()
+        return
     if languages is None:
         languages = tuple(language for language in LANGUAGES[1:] if font_of(language) is not None)
     for language in languages:

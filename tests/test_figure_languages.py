@@ -153,20 +153,21 @@ def test_a_downloaded_notebook_gets_each_figure_in_its_language():
 
 # --- the built site ----------------------------------------------------------------------------------------------
 
-def _figure_images(page: Path) -> dict[str, str]:
-    """Each named figure's image file on a built page: {figure id: src}."""
+def _figure_images(page: Path) -> dict[str, tuple[str, str]]:
+    """Each named figure's image on a built page: {figure id: (src, alt)}."""
     html = page.read_text(encoding="utf-8")
     found = {}
     for figure in re.finditer(r'<figure[^>]*\bid="(fig-[\w-]+)"[^>]*>(.*?)</figure>', html, re.S):
-        image = re.search(r'<img[^>]*\bsrc="([^"]+)"', figure.group(2))
+        image = re.search(r'<img[^>]*>', figure.group(2))
         if image:
-            found[figure.group(1)] = image.group(1)
+            src, alt = (re.search(rf'\b{name}="([^"]*)"', image.group(0)) for name in ("src", "alt"))
+            found[figure.group(1)] = (src.group(1), alt.group(1) if alt else "")
     return found
 
 
 def test_chinese_pages_show_the_figures_drawn_in_chinese(html_root):
     """Each notebook page's figures on the Chinese page are other images than the English page's, the same number,
-    under the same ids; the images differ in their words only, so they have nearly the same size."""
+    under the same ids, described in Chinese (alt text); the images differ in their words only, so they have nearly the same size."""
     from PIL import Image
 
     checked = 0
@@ -175,10 +176,31 @@ def test_chinese_pages_show_the_figures_drawn_in_chinese(html_root):
         english, chinese = _figure_images(english_page), _figure_images(chinese_page)
         assert set(english) == set(chinese), (english_page.name, set(english) ^ set(chinese))
         for name in english:
-            english_file = (english_page.parent / english[name]).resolve()
-            chinese_file = (chinese_page.parent / chinese[name]).resolve()
+            english_file = (english_page.parent / english[name][0]).resolve()
+            chinese_file = (chinese_page.parent / chinese[name][0]).resolve()
+            # what a screen reader says of it, in the page's language (Sphinx translates an image's alt text)
+            assert CJK.search(chinese[name][1]) and not CJK.search(english[name][1]), (name, chinese[name][1][:80])
             assert english_file.read_bytes() != chinese_file.read_bytes(), f"{english_page.name}: {name} is English"
             sizes = Image.open(english_file).size, Image.open(chinese_file).size   # a tight box: the words' extent
             assert all(abs(a - b) <= 0.05 * a for a, b in zip(*sizes)), (name, sizes)
             checked += 1
     assert checked >= 18, checked
+
+
+def test_the_chinese_slides_show_the_figures_drawn_in_chinese(html_root):
+    """The Chinese deck's figures are its own renditions (words in Chinese, described in Chinese), not the English
+    deck's, one for one."""
+    def images(deck: Path) -> list[tuple[bytes, str]]:
+        html = (deck / "index.html").read_text(encoding="utf-8")
+        found = []
+        for tag in re.findall(r"<img[^>]*>", html):
+            src, alt = (re.search(rf'\b{name}="([^"]*)"', tag) for name in ("src", "alt"))
+            if src and "_images/" in src.group(1) or src and "_figures/" in src.group(1):
+                found.append(((deck / src.group(1)).read_bytes(), alt.group(1) if alt else ""))
+        return found
+
+    english, chinese = images(html_root / "slides"), images(html_root / EDITION / "slides")
+    assert len(english) == len(chinese) >= 4, (len(english), len(chinese))
+    for (english_png, english_alt), (chinese_png, chinese_alt) in zip(english, chinese):
+        assert english_png != chinese_png, english_alt[:60]
+        assert CJK.search(chinese_alt) and not CJK.search(english_alt), chinese_alt[:60]
