@@ -48,8 +48,11 @@ def _notebooks(env, docnames) -> list[str]:
 def _outdated(app, env, added, changed, removed):
     """Re-read every notebook when its dependencies changed, and every page that quotes a re-read notebook."""
     digest = dependency_digest(Path(app.srcdir))
-    stamp = _cache_dir(app) / DIGEST_FILE
-    app._book_dependencies_changed = not stamp.exists() or stamp.read_text() != digest
+    # Two stamps: the editions (and `book.py translate`) share one execution cache but each keeps its own doctrees,
+    # so the run that executes the notebooks again must not leave the others reading their old glued values.
+    cache_stamp, read_stamp = _cache_dir(app) / DIGEST_FILE, Path(app.doctreedir) / DIGEST_FILE
+    app._book_cache_outdated = not cache_stamp.exists() or cache_stamp.read_text() != digest
+    app._book_dependencies_changed = not read_stamp.exists() or read_stamp.read_text() != digest
     app._book_digest = digest
     notebooks = set(_notebooks(env, env.found_docs)) if app._book_dependencies_changed else set()
     rereading = notebooks | set(_notebooks(env, added | changed))
@@ -81,7 +84,7 @@ def _execute_ahead(app, env, docnames):
             hit = cache.match_cache_notebook(notebook) is not None
         except KeyError:
             hit = False
-        if app._book_dependencies_changed or not hit:
+        if app._book_cache_outdated or not hit:
             pending.append((docname, path, notebook))
     if pending:
         workers = max(1, min(len(pending), os.cpu_count() or 1))
@@ -114,8 +117,9 @@ def _execute_ahead(app, env, docnames):
                     limit = notebook.metadata.get("execution", {}).get("timeout", config.execution_timeout)
                     logger.warning(failure_message(where, notebook, started[-1] if started else None, result.err,
                                                    limit), type="notebook", subtype="execution")
-    _cache_dir(app).mkdir(parents=True, exist_ok=True)
-    (_cache_dir(app) / DIGEST_FILE).write_text(app._book_digest)
+    for folder in (_cache_dir(app), Path(app.doctreedir)):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / DIGEST_FILE).write_text(app._book_digest)
 
 
 def failure_message(where: str, notebook, cell_index: int | None, error: Exception, limit: float) -> str:

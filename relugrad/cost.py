@@ -246,7 +246,7 @@ def machine_in_words(machine: str) -> dict[str, str]:
     if not cpu:
         return {"en": machine, "zh_CN": machine}
     name, threads, logical = cpu.groups()
-    return {"en": machine, "zh_CN": f"{name}（{threads} 个线程，{logical} 个逻辑 CPU）"}
+    return {"en": machine, "zh_CN": f"{name}（使用 {threads} 个线程，共 {logical} 个逻辑 CPU）"}
 
 
 DATA = "backward_cost.json"

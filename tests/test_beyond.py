@@ -437,7 +437,7 @@ def test_verdicts_read_as_the_end_of_a_sentence_in_each_language():
 def test_the_machine_is_named_in_each_language():
     assert machine_in_words("Intel(R) Xeon(R) Processor, 2 threads (4 logical CPUs)") == {
         "en": "Intel(R) Xeon(R) Processor, 2 threads (4 logical CPUs)",
-        "zh_CN": "Intel(R) Xeon(R) Processor（2 个线程，4 个逻辑 CPU）"}
+        "zh_CN": "Intel(R) Xeon(R) Processor（使用 2 个线程，共 4 个逻辑 CPU）"}
     gpu = "NVIDIA H100 80GB HBM3 (CUDA 12.8)"
     assert machine_in_words(gpu) == {"en": gpu, "zh_CN": gpu}
 

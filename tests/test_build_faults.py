@@ -63,6 +63,26 @@ def test_a_change_to_the_helper_package_re_executes_and_refreshes_the_quoting_pa
     assert re.search(r"nb\.ipynb: executed in", log), "the notebook was not executed again"
 
 
+def test_a_change_to_the_helper_package_refreshes_the_quoting_page_in_every_edition(tmp_path):
+    """The editions share one execution cache: the English build executes the notebook again, and the Chinese one
+    must still read it again (it once saw the cache up to date and kept its old number)."""
+    (tmp_path / "relugrad").mkdir()
+    (tmp_path / "relugrad" / "__init__.py").write_text("VALUE = 1.25\n")
+    (tmp_path / "relugrad" / "notebook.py").write_text("from myst_nb import glue\n")
+    (tmp_path / "locales" / "zh_CN" / "LC_MESSAGES").mkdir(parents=True)   # no catalogue: the edition shows English
+    book = make_book(tmp_path, {"index.md": "# Home\n\nThe value is {glue:text}`/nb.ipynb::value:.2f`.\n"},
+                     {"nb.ipynb": notebook("import sys; sys.path.insert(0, '.')\nimport relugrad\n"
+                                           f"{GLUE}\nglue('value', relugrad.VALUE, display=False)")})
+    code, log = build(book, editions=True)
+    assert code == 0, log[-3000:]
+    assert "The value is 1.25" in _text(page(book, "zh_CN/index"))
+    (tmp_path / "relugrad" / "__init__.py").write_text("VALUE = 2.5\n")
+    code, log = build(book, editions=True)
+    assert code == 0, log[-3000:]
+    assert "The value is 2.50" in _text(page(book, "index"))
+    assert "The value is 2.50" in _text(page(book, "zh_CN/index")), "the Chinese page still shows the old number"
+
+
 def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
 
