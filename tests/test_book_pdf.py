@@ -17,6 +17,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "_ext"))
+import book_pdf  # noqa: E402  (the book's extension modules live in _ext/)
+
 JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
 PDF = "book.pdf"
 
@@ -26,9 +29,9 @@ def toc_pages() -> list[str]:
     return [toc["root"]] + [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
 
 
-# Chromium's PDF names a Chinese character drawn with a glyph it shares with a radical by the radical: NFKC turns
-# the Kangxi radicals back into characters, and this table the simplified radicals, which it leaves as they are.
-SIMPLIFIED_RADICALS = str.maketrans("⻅⻆⻓⻔⻚⻛⻜⻢⻥⻦⻨⻩⻬⻮⻳⻉⻋⻈", "见角长门页风飞马鱼鸟麦黄齐齿龟贝车讠")
+# Chromium's PDF names some Chinese characters by radicals: NFKC turns the Kangxi radicals back into characters, and
+# the book's own table (_ext/book_pdf.py, which mends the book's PDF) the simplified radicals.
+SIMPLIFIED_RADICALS = book_pdf.SIMPLIFIED_RADICALS
 
 
 def squeeze(text: str) -> str:

@@ -45,10 +45,14 @@ def _python_sources() -> list[str]:
                       if path.name != "figures.py"]
 
 
+def _parsed(source: str) -> ast.AST:
+    """A cell's or module's syntax tree (a notebook cell's set-up magics are not Python: those lines are skipped)."""
+    return ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()))
+
+
 def _string_constants(source: str) -> set[str]:
-    """Every string literal of `source` (a notebook cell's set-up magics are not Python: those lines are skipped)."""
-    source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
-    return {node.value for node in ast.walk(ast.parse(source))
+    """Every string literal of `source`."""
+    return {node.value for node in ast.walk(_parsed(source))
             if isinstance(node, ast.Constant) and isinstance(node.value, str)}
 
 
@@ -72,8 +76,7 @@ def test_every_phrase_has_its_translation_and_no_translation_is_left_over():
     constants = set().union(*(_string_constants(source) for source in _python_sources()))
     called = set()
     for source in _python_sources():
-        source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
-        for node in ast.walk(ast.parse(source)):
+        for node in ast.walk(_parsed(source)):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr" and node.args and \
                     isinstance(node.args[0], ast.Constant):
                 called.add(node.args[0].value)
