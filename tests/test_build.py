@@ -1,6 +1,8 @@
 """The book builds with zero warnings; every number is glued, every link and anchor resolves, every formula renders."""
 
+import json
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -44,7 +46,18 @@ def _quoted_glue() -> set[tuple[str, str]]:
             sorted((ROOT / "locales").rglob("*.po")):
         text = path.read_text()
         quoted |= {(Path(notebook).stem, key) for notebook, key in GLUE_REFERENCE.findall(text)}
-    return quoted
+    return quoted | _translated_figures()
+
+
+def _translated_figures() -> set[tuple[str, str]]:
+    """(notebook, `<figure name>_<language>`) of each named figure's rendition in another edition's language: the
+    other edition's page shows it in the figure's place (_ext/translated_figures.py), so it is quoted there."""
+    sys.path.insert(0, str(ROOT / "_ext"))
+    from translated_figures import figure_name
+    from relugrad.notebook import LANGUAGES
+    return {(path.stem, f"{name}_{language}") for path in sorted((ROOT / "notebooks").glob("*.ipynb"))
+            for cell in json.loads(path.read_text())["cells"]
+            if (name := figure_name(cell.get("metadata"))) is not None for language in LANGUAGES[1:]}
 
 
 def _glued(build_dir: Path) -> set[tuple[str, str]]:

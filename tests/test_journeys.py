@@ -176,13 +176,19 @@ def test_download_is_the_executed_notebook(name, html_root):
         assert "error" not in kinds
         # The set-up cell prints only when it installs relugrad, which the book's own build never needs to.
         setup = mine.source.startswith(colab_setup.FIRST_LINE)
-        if not setup and ("print(" in mine.source or "plt.show()" in mine.source):
+        if not setup and ("print(" in mine.source or _figures_shown(mine.source)):
             assert theirs.outputs, f"{name}: no output from\n{mine.source[:200]}"
-        shown = mine.source.count("plt.show()")
+        shown = _figures_shown(mine.source)
         images = [output for output in theirs.outputs if "image/png" in output.get("data", {})]
         assert len(images) == shown, f"{name}: {shown} figures shown, {len(images)} in the download"
         figures += shown
-    assert figures == sum(cell.source.count("plt.show()") for cell in source.cells if cell.cell_type == "code")
+    assert figures == sum(_figures_shown(cell.source) for cell in source.cells if cell.cell_type == "code")
+
+
+def _figures_shown(source: str) -> int:
+    """The figures a code cell shows: one per plt.show(), and one per figure drawn in each language (which shows the
+    English one and glues the others hidden: relugrad.figures.in_each_language)."""
+    return source.count("plt.show()") + source.count("in_each_language(")
 
 
 def wheel_of(page: Path) -> Path:
