@@ -110,11 +110,26 @@ def book_template():
     from babel.messages.extract import extract_from_file
 
     template = Catalog(project="Gradients of one ReLU layer: the book's interface", fuzzy=False)
+    for message in configured_words():
+        template.add(message, None, [("_config.yml", 0)])
     for path in sorted(EXTENSIONS.glob("*.py")):
         for line, message, comments, _context in extract_from_file("python", path, keywords={"_": None, "N_": None},
                                                                      comment_tags=("Translators:",)):
             template.add(message, None, [(path.relative_to(ROOT).as_posix(), line)], auto_comments=comments)
     return template
+
+
+# The settings of _config.yml that the theme shows as they are, as words of the interface ("By <author>").
+CONFIGURED_WORDS = ("author",)
+
+
+def configured_words(root: Path | None = None) -> list[str]:
+    """The values of CONFIGURED_WORDS in _config.yml: messages of the book's catalogue (theme_words.py)."""
+    import yaml
+
+    config = (root or ROOT) / "_config.yml"
+    settings = yaml.safe_load(config.read_text(encoding="utf-8")) if config.exists() else {}
+    return [settings[name] for name in CONFIGURED_WORDS if isinstance(settings.get(name), str) and settings[name]]
 
 
 def update_book_catalogue(language: str) -> Path:

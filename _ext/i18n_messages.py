@@ -3,7 +3,7 @@
 Sphinx's gettext builder extracts display math and code blocks as messages too, so that a translator would copy every
 formula; here they are marked untranslatable, and the edition in another language shows the English source's own.
 Exercise titles (sphinx-exercise parses them with no source, so gettext skips them) are made messages like any
-paragraph; the `{derivation}` explanations are made messages by the directive itself (derivation.py). Also: the
+paragraph, and a solution's heading repeats its exercise's title as translated; the `{derivation}` explanations are made messages by the directive itself (derivation.py). Also: the
 sidebar's part captions translated, a footnote reference kept in a translated paragraph, and on every page a link to
 the same page in the other edition (the header's language switcher).
 """
@@ -21,7 +21,7 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.i18n import docname_to_domain
 from sphinx.util.nodes import LITERAL_TYPE_NODES
 from sphinx_exercise.directive import ExerciseDirective, ExerciseStartDirective
-from sphinx_exercise.nodes import exercise_subtitle
+from sphinx_exercise.nodes import exercise_enumerable_node, exercise_node, exercise_subtitle
 
 from editions import EDITIONS, built
 
@@ -47,6 +47,26 @@ def _titles_are_messages(directive_class):
             return result
     Directive.__name__ = directive_class.__name__
     return Directive
+
+
+class TranslatedTitlesInRegistry(SphinxTransform):
+    """sphinx-exercise titles each solution ("Solution to Exercise 7 (...)") from its copy of the exercise, made
+    before the Locale transform (priority 20) translated the page and SmartQuotes (750) curled its apostrophes: the
+    copy takes the exercise's title as its page shows it, translated from that page's catalogue, so that the solution
+    repeats it word for word, in the same language."""
+    default_priority = 751
+
+    def apply(self, **kwargs):
+        registry = getattr(self.env, "sphinx_exercise_registry", {})
+        for node in self.document.findall(lambda n: isinstance(n, (exercise_node, exercise_enumerable_node))):
+            entry = registry.get(node.get("label"))
+            if not entry or entry.get("docname") != self.env.docname or entry.get("node") is node:
+                continue
+            shown = next(iter(node.findall(exercise_subtitle)), None)
+            kept = next(iter(entry["node"].findall(exercise_subtitle)), None)
+            if shown is not None and kept is not None:
+                kept.children = []
+                kept += [child.deepcopy() for child in shown.children]
 
 
 class TranslatedCaptions(SphinxTransform):
@@ -115,6 +135,7 @@ def setup(app):
     app.setup_extension("sphinx_exercise")
     sphinx.transforms.i18n.publish_msgstr = _publish_msgstr_with_footnotes
     app.add_transform(WrittenOnce)
+    app.add_transform(TranslatedTitlesInRegistry)
     app.add_transform(TranslatedCaptions)
     app.add_post_transform(TitlesInCatalogues)
     # the editions this build makes (editions.built): a change rewrites every page, and its switcher

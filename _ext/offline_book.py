@@ -7,6 +7,7 @@ import gc
 
 MODULES = (
     "book_messages",    # the words of these extensions in the edition's language (first: the others use them)
+    "theme_words",      # the themes' words their own catalogues leave in English, translated by the book's catalogue
     "build_guard",      # one build at a time; never "succeeded" while a page was built with a warning
     "notebook_execution",  # notebooks re-executed when relugrad changes, side by side; quoting pages kept current
     "offline_math",     # KaTeX prerendered at build time, served locally; LaTeX errors fail the build

@@ -224,3 +224,157 @@ def test_the_explorer_and_the_page_scripts_speak_the_pages_language(html_root):
             assert page.evaluate("() => window.bookSolutionsToEnd()") > 0
             assert page.locator(".book-print-solutions h2").inner_text() == heading
             context.close()
+
+
+# --- every interface word, whoever writes it ----------------------------------------------------------------------
+#
+# The messages above are the book's own. The themes (pydata-sphinx-theme, sphinx-book-theme), Sphinx, sphinx-exercise,
+# sphinx-togglebutton and the rest write words of their own, in their templates and their scripts: on a Chinese page
+# all of them must be Chinese too. So the browser reads, once every script has run, everything a reader sees or a
+# screen reader reads that is not the page's own content (see INTERFACE), and requires it to hold no Latin word but
+# those below. A word a theme adds tomorrow is caught the same way.
+
+# Latin words an interface may show in Chinese: names, written so in Chinese too.
+LATIN_NAMES = {
+    "PDF",                 # the file format (and the book's "全书 .pdf")
+    "Binder", "Colab",     # the services the launch buttons open
+    "CC", "BY", "MIT",     # the licences' names in the footer ("CC BY 4.0", "MIT")
+    "relugrad",            # the book's helper package, named in its download's tooltip
+}
+# The attributes whose values are read out or shown (a tooltip, a placeholder, a hint drawn by CSS).
+TEXT_ATTRIBUTES = ["aria-label", "aria-description", "aria-roledescription", "aria-valuetext", "title", "placeholder",
+                   "alt", "label", "data-bs-title", "data-bs-original-title", "data-tooltip", "data-toggle-hint"]
+INTERFACE = """(attributes) => {
+    // Not interface: mathematics, code and keys (written as on the keyboard), and what is marked as written in another
+    // language (the switcher's link to the English edition).
+    const quoted = el => el.closest('.katex, code, pre, kbd, .highlight, script, style, noscript, template')
+        || el.closest('[lang]:not([lang="' + document.documentElement.lang + '"])');
+    const article = document.querySelector('article.bd-article');
+    const inArticle = el => article && article.contains(el);
+    // A link whose text is its file's name ("LICENSE", "CITATION.cff") names the file.
+    const fileName = el => {
+        const link = el.closest('a[href]');
+        return link && link.getAttribute('href').split(/[/#?]/).filter(Boolean).pop() === link.textContent.trim();
+    };
+    // Inside the article only the interface's elements speak for the interface: the article's text, its figures'
+    // descriptions and its links' titles (the heading or the reference they lead to) are the page's content.
+    const control = 'button, summary, input, select, [role=button], a.headerlink, .toggle-button';
+    const seen = [];
+    const add = (el, where, text) => { if (/[A-Za-z]/.test(text)) seen.push({where, text: text.trim()}); };
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node; (node = walker.nextNode());) {
+        const el = node.parentElement;
+        if (!el || quoted(el) || fileName(el) || (inArticle(el) && !el.closest(control))) continue;
+        add(el, el.tagName.toLowerCase() + (inArticle(el) ? ' in the article' : ''), node.textContent);
+    }
+    for (const el of document.body.querySelectorAll('*')) {
+        if (quoted(el)) continue;
+        for (const name of attributes) {
+            const value = el.getAttribute(name);
+            if (!value) continue;
+            if (inArticle(el) && ((name === 'title' && el.matches('a.reference')) || (name === 'alt' && !el.closest(control)))) continue;
+            add(el, `${el.tagName.toLowerCase()}[${name}]`, value);
+        }
+        for (const pseudo of ['::before', '::after']) {
+            const content = getComputedStyle(el, pseudo).content;
+            if (content && content.startsWith('"')) add(el, `${el.tagName.toLowerCase()}${pseudo}`, JSON.parse(content));
+        }
+    }
+    return seen;
+}"""
+# What the solution headings say of their exercise: the exercise's title, as the exercise shows it.
+SOLUTION_TITLES = """() => [...document.querySelectorAll('.solution')].map(solution => {
+    const back = solution.querySelector('.book-solution-back a[href^="#"]');
+    const exercise = back && document.getElementById(decodeURIComponent(back.getAttribute('href').slice(1)));
+    const title = exercise && exercise.querySelector('.admonition-title').cloneNode(true);
+    if (title) title.querySelectorAll('.caption-number').forEach(number => number.remove());
+    return {solution: solution.querySelector('.admonition-title').textContent.trim(),
+            exercise: title ? title.textContent.trim() : null};
+})"""
+LATIN_WORD = re.compile(r"(?<![\w.])[A-Za-z][A-Za-z'’-]+")   # one letter alone is a symbol (X, W)
+# A token with a dot before letters is a file or module name (relugrad-1.0.0-py3-none-any.whl, .ipynb, torch.func).
+FILE_OR_MODULE = re.compile(r"[\w.+-]*\.[A-Za-z]\w*")
+ENDS = " \t\n()（）:：,，。;；、"   # not ".": ".pdf" is a file name
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip(ENDS)
+
+
+def _content_pieces() -> set[str]:
+    """The pages' translated prose, in the pieces a page shows between its formulas, code and markup: what a sidebar,
+    a breadcrumb or a previous/next link repeats of a page (its title, its headings) is content, not interface."""
+    pieces = set()
+    for path in translations.catalogues(EDITION):
+        if path.parent == translations.LOCALES / EDITION / "LC_MESSAGES":
+            continue   # sphinx.po: the words of the book's templates, interface
+        for message in translations.messages(path):
+            for piece in re.split(translations.KEPT.pattern + r"|\]\([^)]*\)|\*\*|[*\[\]]", message.string or ""):
+                if _normal(piece):
+                    pieces.add(_normal(piece))
+    return pieces
+
+
+def english_words(seen: list[dict], content: set[str]) -> list[str]:
+    """Each interface text that shows a Latin word that is no name, with where it was found."""
+    found = []
+    for item in seen:
+        text = _normal(item["text"])
+        if text in content:
+            continue
+        words = [word for word in LATIN_WORD.findall(FILE_OR_MODULE.sub(" ", text)) if word not in LATIN_NAMES]
+        if words:
+            found.append(f"{item['where']}: {item['text']!r}")
+    return found
+
+
+def _interface_of_pages(html_root: Path, edition: str = "") -> dict[str, tuple[list, list]]:
+    """For each page of the edition, in Chromium once its scripts have run: its interface texts and its solutions'
+    headings beside their exercises' titles."""
+    pages = {}
+    with serve(html_root) as base, chromium() as browser:
+        for name in site_pages(html_root, edition):
+            page, context, _record = visit(browser, base + name, origin=base)
+            page.wait_for_load_state("load")
+            pages[name] = page.evaluate(INTERFACE, TEXT_ATTRIBUTES), page.evaluate(SOLUTION_TITLES)
+            context.close()
+    return pages
+
+
+def test_the_check_of_the_interface_finds_english(html_root):
+    """The check of the pages below is able to fail: English words in a tooltip, a placeholder, a hint drawn by CSS
+    and a sidebar's landmark are found; names, file names, code, keys, the content's titles are not."""
+    content = {_normal("单个 ReLU 层的梯度")}
+    seen = [{"where": "input[placeholder]", "text": "Search this book..."},
+            {"where": "button[title]", "text": "Toggle primary sidebar"},
+            {"where": "button::after", "text": "Click to show"},
+            {"where": "nav[aria-label]", "text": "Main"},
+            {"where": "a[title]", "text": "在 Binder 上运行"},
+            {"where": "span", "text": "全书 .pdf"},
+            {"where": "a[title]", "text": "relugrad，把 relugrad-1.0.0-py3-none-any.whl 保存在笔记本旁边"},
+            {"where": "a", "text": "单个 ReLU 层的梯度"}]
+    assert [line.split(": ")[0] for line in english_words(seen, content)] == [
+        "input[placeholder]", "button[title]", "button::after", "nav[aria-label]"]
+
+
+def test_chinese_pages_show_no_english_interface_and_english_pages_no_chinese(html_root):
+    """On every Chinese page, in Chromium after its scripts have run (the tooltips' copies, the toggles' hints): no
+    interface word (text outside the article, its controls, every tooltip, label, placeholder and description, and
+    what CSS draws) is English, but names; and each solution's heading repeats its exercise's title as the exercise
+    shows it, translated. On every English page the same interface has no Chinese."""
+    content = _content_pieces()
+    problems = []
+    chinese_pages = _interface_of_pages(html_root, EDITION)
+    assert len(chinese_pages) > 30, "the Chinese edition has lost its pages"
+    for name, (seen, solutions) in chinese_pages.items():
+        assert seen, f"{name}: no interface text found: has the theme's layout changed?"
+        problems += [f"{name}: {problem}" for problem in english_words(seen, content)]
+        problems += [f"{name}: the solution {item['solution']!r} is not of the exercise {item['exercise']!r}"
+                     for item in solutions if not item["exercise"] or not item["solution"].endswith(item["exercise"])]
+    checked_solutions = sum(len(solutions) for _seen, solutions in chinese_pages.values())
+    assert checked_solutions > 10, "the solutions' headings were not found"
+    for name, (seen, solutions) in _interface_of_pages(html_root).items():
+        problems += [f"{name}: Chinese {item['where']}: {item['text']!r}" for item in seen if CJK.search(item["text"])]
+        problems += [f"{name}: the solution {item['solution']!r} is not of the exercise {item['exercise']!r}"
+                     for item in solutions if not item["exercise"] or not item["solution"].endswith(item["exercise"])]
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(sorted(set(problems))[:60])
