@@ -51,3 +51,11 @@ def build_log() -> str:
 @pytest.fixture(scope="session")
 def html_root(build_log) -> Path:
     return HTML
+
+
+@pytest.fixture(scope="session")
+def every_page(html_root) -> tuple[dict, dict]:
+    """Every page of every edition checked in Chromium, once a session, for the tests that read the results
+    (tests/site_checks.py): {(page, mode): what failed}, {page: what its interface shows}."""
+    import site_checks
+    return site_checks.check_every_page(html_root, site_checks.all_pages())

@@ -16,6 +16,7 @@ from babel.messages.pofile import read_po
 
 import translations
 from browser import chromium, serve, site_pages, visit
+from site_checks import all_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "_ext"))
@@ -244,56 +245,6 @@ LATIN_NAMES = {
     "CC", "BY", "MIT",     # the licences' names in the footer ("CC BY 4.0", "MIT")
     "relugrad",            # the book's helper package, named in its download's tooltip
 }
-# The attributes whose values are read out or shown (a tooltip, a placeholder, a hint drawn by CSS).
-TEXT_ATTRIBUTES = ["aria-label", "aria-description", "aria-roledescription", "aria-valuetext", "title", "placeholder",
-                   "alt", "label", "data-bs-title", "data-bs-original-title", "data-tooltip", "data-toggle-hint"]
-INTERFACE = """(attributes) => {
-    // Not interface: mathematics, code and keys (written as on the keyboard), and what is marked as written in another
-    // language (the switcher's link to the English edition).
-    const quoted = el => el.closest('.katex, code, pre, kbd, .highlight, script, style, noscript, template')
-        || el.closest('[lang]:not([lang="' + document.documentElement.lang + '"])');
-    const article = document.querySelector('article.bd-article');
-    const inArticle = el => article && article.contains(el);
-    // A link whose text is its file's name ("LICENSE", "CITATION.cff") names the file.
-    const fileName = el => {
-        const link = el.closest('a[href]');
-        return link && link.getAttribute('href').split(/[/#?]/).filter(Boolean).pop() === link.textContent.trim();
-    };
-    // Inside the article only the interface's elements speak for the interface: the article's text, its figures'
-    // descriptions and its links' titles (the heading or the reference they lead to) are the page's content.
-    const control = 'button, summary, input, select, [role=button], a.headerlink, .toggle-button';
-    const seen = [];
-    const add = (el, where, text) => { if (/[A-Za-z]/.test(text)) seen.push({where, text: text.trim()}); };
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let node; (node = walker.nextNode());) {
-        const el = node.parentElement;
-        if (!el || quoted(el) || fileName(el) || (inArticle(el) && !el.closest(control))) continue;
-        add(el, el.tagName.toLowerCase() + (inArticle(el) ? ' in the article' : ''), node.textContent);
-    }
-    for (const el of document.body.querySelectorAll('*')) {
-        if (quoted(el)) continue;
-        for (const name of attributes) {
-            const value = el.getAttribute(name);
-            if (!value) continue;
-            if (inArticle(el) && ((name === 'title' && el.matches('a.reference')) || (name === 'alt' && !el.closest(control)))) continue;
-            add(el, `${el.tagName.toLowerCase()}[${name}]`, value);
-        }
-        for (const pseudo of ['::before', '::after']) {
-            const content = getComputedStyle(el, pseudo).content;
-            if (content && content.startsWith('"')) add(el, `${el.tagName.toLowerCase()}${pseudo}`, JSON.parse(content));
-        }
-    }
-    return seen;
-}"""
-# What the solution headings say of their exercise: the exercise's title, as the exercise shows it.
-SOLUTION_TITLES = """() => [...document.querySelectorAll('.solution')].map(solution => {
-    const back = solution.querySelector('.book-solution-back a[href^="#"]');
-    const exercise = back && document.getElementById(decodeURIComponent(back.getAttribute('href').slice(1)));
-    const title = exercise && exercise.querySelector('.admonition-title').cloneNode(true);
-    if (title) title.querySelectorAll('.caption-number').forEach(number => number.remove());
-    return {solution: solution.querySelector('.admonition-title').textContent.trim(),
-            exercise: title ? title.textContent.trim() : null};
-})"""
 LATIN_WORD = re.compile(r"(?<![\w.])[A-Za-z][A-Za-z'’-]+")   # one letter alone is a symbol (X, W)
 # A token with a dot before letters is a file or module name (relugrad-1.0.0-py3-none-any.whl, .ipynb, torch.func).
 FILE_OR_MODULE = re.compile(r"[\w.+-]*\.[A-Za-z]\w*")
@@ -331,19 +282,6 @@ def english_words(seen: list[dict], content: set[str]) -> list[str]:
     return found
 
 
-def _interface_of_pages(html_root: Path, edition: str = "") -> dict[str, tuple[list, list]]:
-    """For each page of the edition, in Chromium once its scripts have run: its interface texts and its solutions'
-    headings beside their exercises' titles."""
-    pages = {}
-    with serve(html_root) as base, chromium() as browser:
-        for name in site_pages(html_root, edition):
-            page, context, _record = visit(browser, base + name, origin=base)
-            page.wait_for_load_state("load")
-            pages[name] = page.evaluate(INTERFACE, TEXT_ATTRIBUTES), page.evaluate(SOLUTION_TITLES)
-            context.close()
-    return pages
-
-
 def test_the_check_of_the_interface_finds_english(html_root):
     """The check of the pages below is able to fail: English words in a tooltip, a placeholder, a hint drawn by CSS
     and a sidebar's landmark are found; names, file names, code, keys, the content's titles are not."""
@@ -360,14 +298,17 @@ def test_the_check_of_the_interface_finds_english(html_root):
         "input[placeholder]", "button[title]", "button::after", "nav[aria-label]"]
 
 
-def test_chinese_pages_show_no_english_interface_and_english_pages_no_chinese(html_root):
+def test_chinese_pages_show_no_english_interface_and_english_pages_no_chinese(every_page):
     """On every Chinese page, in Chromium after its scripts have run (the tooltips' copies, the toggles' hints): no
     interface word (text outside the article, its controls, every tooltip, label, placeholder and description, and
     what CSS draws) is English, but names; and each solution's heading repeats its exercise's title as the exercise
     shows it, translated. On every English page the same interface has no Chinese."""
     content = _content_pieces()
     problems = []
-    chinese_pages = _interface_of_pages(html_root, EDITION)
+    failures, interfaces = every_page   # read in the same visit as the page's other checks (tests/site_checks.py)
+    unread = sorted(set(all_pages()) - set(interfaces))
+    assert not unread, f"checks failed before the interface was read: {[(p, failures[p, 'light']) for p in unread]}"
+    chinese_pages = {name: shown for name, shown in interfaces.items() if name.startswith(f"{EDITION}/")}
     assert len(chinese_pages) > 30, "the Chinese edition has lost its pages"
     for name, (seen, solutions) in chinese_pages.items():
         assert seen, f"{name}: no interface text found: has the theme's layout changed?"
@@ -376,7 +317,9 @@ def test_chinese_pages_show_no_english_interface_and_english_pages_no_chinese(ht
                      for item in solutions if not item["exercise"] or not item["solution"].endswith(item["exercise"])]
     checked_solutions = sum(len(solutions) for _seen, solutions in chinese_pages.values())
     assert checked_solutions > 10, "the solutions' headings were not found"
-    for name, (seen, solutions) in _interface_of_pages(html_root).items():
+    for name, (seen, solutions) in interfaces.items():
+        if name in chinese_pages:
+            continue
         problems += [f"{name}: Chinese {item['where']}: {item['text']!r}" for item in seen if CJK.search(item["text"])]
         problems += [f"{name}: the solution {item['solution']!r} is not of the exercise {item['exercise']!r}"
                      for item in solutions if not item["exercise"] or not item["solution"].endswith(item["exercise"])]

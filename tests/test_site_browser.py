@@ -1,50 +1,15 @@
-"""Every page, opened in Debian's Chromium with every other host blocked, in light and dark mode, and from disk.
-
-Full-page screenshots land in _build/screenshots/ for a person to look at.
-"""
-
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+"""Every page, opened in Debian's Chromium with every other host blocked, in light and dark mode (the checks of
+tests/site_checks.py, one test each), and from disk."""
 
 import pytest
-import yaml
-from axe_playwright_python.sync_playwright import Axe
 
 from browser import EDITIONS, chromium, serve, site_pages, visit
-
-ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = ROOT / "_build" / "screenshots"
-MAX_BYTES, MAX_REQUESTS = 1_000_000, 25   # a first visit, uncompressed
-
-RAW_TEX = r"""() => {
-    const text = document.querySelector("main").innerText;
-    return (text.match(/\$\$|\\frac|\\partial|\\begin\{|\\odot|\\top\b/g) || []);
-}"""
-MATH = """() => ({
-    math: document.querySelectorAll("main .math").length,
-    typeset: document.querySelectorAll("main .math .katex").length,
-    errors: document.querySelectorAll(".katex-error, merror").length,
-})"""
-IMAGES = """() => [...document.querySelectorAll("main img")].map(img => ({
-    src: img.getAttribute("src"), loaded: img.complete && img.naturalWidth > 0, alt: img.getAttribute("alt") || "",
-}))"""
-
-
-def expected_pages() -> list[str]:
-    """The pages the site must have, from _toc.yml (known before the build, so no page can go untested)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]] + [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
-    return sorted([f"{name}.html" for name in files] + ["genindex.html", "search.html"])
-
-
-def _all_pages() -> list[str]:
-    """Every page of every edition: each check holds in both."""
-    return expected_pages() + [f"{edition}/{page}" for edition in EDITIONS for page in expected_pages()]
+from site_checks import IMAGES, MATH, check_images, all_pages, expected_pages
 
 
 def pytest_generate_tests(metafunc):
     if "page_path" in metafunc.fixturenames:
-        metafunc.parametrize("page_path", _all_pages(), ids=str)
+        metafunc.parametrize("page_path", all_pages(), ids=str)
 
 
 @pytest.fixture(scope="module")
@@ -60,78 +25,10 @@ def test_the_built_pages_are_those_of_the_table_of_contents(html_root):
         assert site_pages(html_root, edition) == [f"{edition}/{page}" for page in expected_pages()]
 
 
-def _check_images(page, where):
-    images = page.evaluate(IMAGES)
-    for image in images:
-        assert image["loaded"], f"{where}: image {image['src']} did not load"
-        alt = image["alt"].strip()
-        # myst-nb's default alt text is the image's file path; real alt text is words
-        assert alt and " " in alt and not alt.endswith((".png", ".svg")) and "_images/" not in alt, \
-            f"{where}: {image['src']} has no real alt text: {alt!r}"
-    return images
-
-
-MODES = ("light", "dark")
-WORKERS = 2   # browsers at once: a page's check waits on Chromium (its load, its quiet 0.5 s, axe), so two overlap
-
-
-def check_page(browser, base: str, page_path: str, mode: str) -> None:
-    """One page in one colour mode, on a first visit: no other host, no failed request, no console error, every
-    formula typeset, no raw TeX, images loaded with alt text, within the weight budget, and no serious axe violation;
-    a full-page screenshot for a person to look at."""
-    page, context, record = visit(browser, base + page_path, origin=base, color_scheme=mode)
-    try:
-        where = f"{page_path} ({mode})"
-        assert page.evaluate("document.documentElement.dataset.theme") == mode, where
-        assert not record.foreign_requests, f"{where}: requests to other hosts: {record.foreign_requests}"
-        assert not record.failed_requests, f"{where}: failed requests: {record.failed_requests}"
-        assert not record.console_errors, f"{where}: console errors: {record.console_errors}"
-
-        math = page.evaluate(MATH)
-        assert math["typeset"] == math["math"] and math["errors"] == 0, f"{where}: {math}"
-        assert not page.evaluate(RAW_TEX), f"{where}: raw TeX is visible"
-        _check_images(page, where)
-
-        if mode == "light":
-            assert record.bytes <= MAX_BYTES, f"{where}: {record.bytes} bytes on a first visit"
-            assert record.requests <= MAX_REQUESTS, f"{where}: {record.requests} requests on a first visit"
-
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SCREENSHOTS / f"{page_path.replace('/', '__')[:-5]}-{mode}.png", full_page=True)
-
-        # After the checks above: axe itself fetches stylesheets to read them.
-        violations = Axe().run(page).response["violations"]
-        serious = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations
-                   if v["impact"] in ("serious", "critical")]
-        assert not serious, f"{where}: {serious}"
-    finally:
-        context.close()
-
-
-@pytest.fixture(scope="module")
-def page_checks(html_root) -> dict[tuple[str, str], str]:
-    """Every page of every edition in both modes, checked by WORKERS browsers at once (each thread its own
-    Playwright, as Playwright requires): (page, mode) -> what failed, "" when nothing did."""
-    pages = [(page, mode) for page in _all_pages() for mode in MODES]
-    results = {}
-
-    def work(share):
-        with chromium() as browser:
-            for page, mode in share:
-                try:
-                    check_page(browser, base, page, mode)
-                    results[page, mode] = ""
-                except Exception as error:   # an assertion, or a page that never loaded: reported by its own test
-                    results[page, mode] = f"{type(error).__name__}: {error}"
-
-    with serve(html_root) as base, ThreadPoolExecutor(WORKERS) as pool:
-        list(pool.map(work, [pages[i::WORKERS] for i in range(WORKERS)]))
-    return results
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_page_in_the_browser(page_checks, page_path, mode):
-    assert not page_checks[page_path, mode], page_checks[page_path, mode]
+@pytest.mark.parametrize("mode", ("light", "dark"))
+def test_page_in_the_browser(every_page, page_path, mode):
+    failures, _interfaces = every_page
+    assert not failures[page_path, mode], failures[page_path, mode]
 
 
 def test_chapters_have_math_and_notebooks_have_figures(site):
@@ -214,7 +111,7 @@ def test_site_works_from_disk(site, html_root, edition):
         math = page.evaluate(MATH)
         assert math["typeset"] == math["math"] and math["errors"] == 0, path
         assert page.evaluate("document.fonts.check('16px KaTeX_Main')") or math["math"] == 0, path
-        _check_images(page, f"file://{path}")
+        check_images(page, f"file://{path}")
     page.goto((html_root / "chapters" / "index.html").as_uri())
     page.click(f"nav.bd-docs-nav a:has-text('{link_text}')")
     page.wait_for_url(f"**/chapters/{linked}.html")
