@@ -194,8 +194,9 @@ def test_handout_is_one_page_with_the_whole_card(html_root, name, paper, edition
     heading = (_book_words(edition)["{title}: the card"] if edition != "en" else "{title}: the card").format(title=title)
     footer = "{title}, {repository}. {author}; text and figures CC BY 4.0, code MIT."
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    footer = (_book_words(edition)[footer] if edition != "en" else footer).format(
-        title=title, repository=config["repository"]["url"], author=config["author"])
+    book_words = _book_words(edition)   # the author too is written in the edition's language (_ext/theme_words.py)
+    footer = book_words.get(footer, footer).format(title=title, repository=config["repository"]["url"],
+                                                   author=book_words.get(config["author"], config["author"]))
     for words in ("missing mask", "wrong transpose", "mean instead of sum", "caught by"):
         assert re.search(_printed(squeeze(summary_words.get(words, words))), text), words
     for words in (heading, footer):
