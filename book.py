@@ -330,14 +330,15 @@ def run_tests(pytest_args) -> int:
     return run([BIN / "python", "-m", "pytest", *pytest_args], TEST_SECONDS, cwd=ROOT)
 
 
-def run_benchmark(notebooks: bool = False, backward: bool = False) -> int:
+def run_benchmark(notebooks: bool = False, backward: bool = False, editions: bool = False) -> int:
     ensure_environment("requirements-dev.txt")
     if notebooks:   # each notebook's run time in each environment a reader uses
         return run([BIN / "python", ROOT / "tests" / "benchmark_journeys.py"], TEST_SECONDS, cwd=ROOT)
     if backward:    # the cost chapter's times: hand backward against autograd's; writes relugrad/data/
         return run([BIN / "python", ROOT / "tests" / "benchmark_backward.py"], TEST_SECONDS, cwd=ROOT)
     ensure_test_packages()
-    return run([BIN / "python", ROOT / "tests" / "benchmark.py"], TEST_SECONDS, cwd=ROOT)
+    return run([BIN / "python", ROOT / "tests" / "benchmark.py", *(["--editions"] if editions else [])],
+               TEST_SECONDS, cwd=ROOT)
 
 
 def main() -> int:
@@ -355,6 +356,9 @@ def main() -> int:
     bench.add_argument("--backward", action="store_true",
                        help="instead: the backward pass of a layer, by hand and by autograd, in time and memory; "
                             "writes relugrad/data/backward_cost.json, which the cost chapter plots")
+    bench.add_argument("--editions", action="store_true",
+                       help="instead: our build times with both editions beside the English alone, one run each "
+                            "(a quarter of an hour, where the whole comparison takes over an hour)")
     args, pytest_args = parser.parse_known_args()
     for stop in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(stop) != signal.SIG_IGN:   # nohup's choice stays
@@ -371,7 +375,7 @@ def main() -> int:
         if args.command == "lock":
             requirements_lock.compile_locks()
             return 0
-        return run_benchmark(notebooks=args.notebooks, backward=args.backward)
+        return run_benchmark(notebooks=args.notebooks, backward=args.backward, editions=args.editions)
     except (SetupError, TimeoutError, requirements_lock.LockError) as error:
         print(f"book.py: {error}", file=sys.stderr)
         return 2

@@ -45,7 +45,8 @@ NO_PDF = {"BOOK_CHROMIUM": "/nonexistent/chromium"}   # our site alone: book_pdf
 ENGLISH = {"BOOK_EDITIONS": "en"}                       # the English edition alone (site and PDF), as before 中文版
 
 
-def build_times(books: dict[str, tuple[list, Path, dict]]) -> dict[str, dict[str, float]]:
+def build_times(books: dict[str, tuple[list, Path, dict]], clean_repeats: int = CLEAN_REPEATS,
+                edit_repeats: int = EDIT_REPEATS) -> dict[str, dict[str, float]]:
     """Clean build, no-op rebuild and one-chapter rebuild of each book, interleaved run by run; the best of each.
     A chapter is touched by adding a line break at its end and removing it again: both are one-chapter rebuilds."""
     times = {name: {} for name in books}
@@ -53,14 +54,14 @@ def build_times(books: dict[str, tuple[list, Path, dict]]) -> dict[str, dict[str
     def record(name, kind, seconds):
         times[name][kind] = min(times[name].get(kind, float("inf")), seconds)
 
-    for _ in range(CLEAN_REPEATS):
+    for _ in range(clean_repeats):
         for name, (command, book, env) in books.items():
             shutil.rmtree(book / "_build", ignore_errors=True)
             record(name, "clean build", timed_build(command, book, env))
             chapter = book / "chapters" / "gradient_x.md"
             text = chapter.read_text()
             try:
-                for _ in range(EDIT_REPEATS):
+                for _ in range(edit_repeats):
                     record(name, "no-op rebuild", timed_build(command, book, env))
                     chapter.write_text(text + "\n")
                     record(name, "rebuild, one chapter touched", timed_build(command, book, env))
@@ -84,7 +85,24 @@ def measure_pages(html: Path) -> dict:
     return results
 
 
+def editions():
+    """Our build with both editions beside the English edition alone: one clean build each, then a no-op and two
+    one-chapter rebuilds, the two books interleaved."""
+    our_build = [sys.executable, ROOT / "book.py", "build"]
+    times = build_times({"both editions": (our_build, ROOT, {}), "English only": (our_build, ROOT, ENGLISH)},
+                        clean_repeats=1, edit_repeats=1)
+    both, english = times["both editions"], times["English only"]
+    print(f"{'build (python3 book.py build, with the PDFs)':46s} {'both editions s':>15s} {'English only s':>14s} "
+          f"{'ratio':>6s}")
+    for name in both:
+        print(f"{name:46s} {both[name]:15.2f} {english[name]:14.2f} {both[name] / english[name]:6.2f}")
+    print("\nOne clean build of each, interleaved, each followed by a no-op and two one-chapter rebuilds "
+          "(the best of the two); ratio = both editions / English only (BOOK_EDITIONS=en).")
+
+
 def main():
+    if "--editions" in sys.argv[1:]:
+        return editions()
     with tempfile.TemporaryDirectory() as scratch:
         default = Path(scratch) / "default-book"
         shutil.copytree(ROOT, default, ignore=shutil.ignore_patterns("_build", ".venv", ".git", "_ext", "*.pyc"))
