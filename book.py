@@ -358,7 +358,7 @@ def main() -> int:
                             "writes relugrad/data/backward_cost.json, which the cost chapter plots")
     bench.add_argument("--editions", action="store_true",
                        help="instead: our build times with both editions beside the English alone, one run each "
-                            "(a quarter of an hour, where the whole comparison takes over an hour)")
+                            "(minutes, where the whole comparison takes over an hour)")
     args, pytest_args = parser.parse_known_args()
     for stop in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(stop) != signal.SIG_IGN:   # nohup's choice stays
