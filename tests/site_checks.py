@@ -27,6 +27,7 @@ def all_pages() -> list[str]:
     """Every page of every edition: each check holds in both."""
     return expected_pages() + [f"{edition}/{page}" for edition in EDITIONS for page in expected_pages()]
 
+
 RAW_TEX = r"""() => {
     const text = document.querySelector("main").innerText;
     return (text.match(/\$\$|\\frac|\\partial|\\begin\{|\\odot|\\top\b/g) || []);
@@ -108,11 +109,12 @@ MODES = ("light", "dark")
 WORKERS = 2   # browsers at once: a page's check waits on Chromium (its load, its quiet 0.5 s, axe), so two overlap
 
 
-def check_page(browser, base: str, page_path: str, mode: str) -> tuple | None:
+def check_page(browser, base: str, page_path: str, mode: str, interfaces: dict[str, tuple]) -> None:
     """One page in one colour mode, on a first visit: no other host, no failed request, no console error, every
     formula typeset, no raw TeX, images loaded with alt text, within the weight budget, and no serious axe violation;
-    a full-page screenshot for a person to look at. In light mode, returns what its interface shows: (its texts and
-    attributes outside the content, its solutions' headings beside their exercises' titles)."""
+    a full-page screenshot for a person to look at. In light mode, what its interface shows goes into `interfaces`
+    as soon as it is read: (its texts and attributes outside the content, its solutions' headings beside their
+    exercises' titles)."""
     page, context, record = visit(browser, base + page_path, origin=base, color_scheme=mode)
     try:
         where = f"{page_path} ({mode})"
@@ -126,9 +128,8 @@ def check_page(browser, base: str, page_path: str, mode: str) -> tuple | None:
         assert not page.evaluate(RAW_TEX), f"{where}: raw TeX is visible"
         check_images(page, where)
 
-        interface = None
         if mode == "light":
-            interface = page.evaluate(INTERFACE, TEXT_ATTRIBUTES), page.evaluate(SOLUTION_TITLES)
+            interfaces[page_path] = page.evaluate(INTERFACE, TEXT_ATTRIBUTES), page.evaluate(SOLUTION_TITLES)
             assert record.bytes <= MAX_BYTES, f"{where}: {record.bytes} bytes on a first visit"
             assert record.requests <= MAX_REQUESTS, f"{where}: {record.requests} requests on a first visit"
 
@@ -140,7 +141,6 @@ def check_page(browser, base: str, page_path: str, mode: str) -> tuple | None:
         serious = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations
                    if v["impact"] in ("serious", "critical")]
         assert not serious, f"{where}: {serious}"
-        return interface
     finally:
         context.close()
 
@@ -155,10 +155,8 @@ def check_every_page(html_root: Path, pages: list[str]) -> tuple[dict[tuple[str,
         with chromium() as browser:
             for page, mode in share:
                 try:
-                    shown = check_page(browser, base, page, mode)
+                    check_page(browser, base, page, mode, interfaces)
                     results[page, mode] = ""
-                    if shown is not None:
-                        interfaces[page] = shown
                 except Exception as error:   # an assertion, or a page that never loaded: reported by its own test
                     results[page, mode] = f"{type(error).__name__}: {error}"
 

@@ -84,8 +84,8 @@ OVERFLOW = r"""() => {
 }"""
 
 
-# The Chinese edition has the same boxes in another language (its lines break elsewhere): checked in light mode,
-# the colours being the only difference between the modes.
+# The Chinese edition has the same boxes in another language (its lines break elsewhere); each page is checked in
+# light and in dark mode.
 LANG = {"en": "en", "zh_CN": "zh-CN"}
 MODES = ("light", "dark")
 

@@ -147,7 +147,6 @@ def test_colab_installs_the_release_of_the_version_in_pyproject():
         colab_setup.requirement("https://github.com/o/r", "main")
 
 
-
 def test_a_released_helper_package_is_never_changed_under_its_version():
     """Colab installs relugrad from the tag relugrad_ref. Once that tag exists, relugrad/ as committed must be what
     it tagged: a change after it needs a new version and tag (README, Forking), or Colab's readers get the old code
@@ -161,6 +160,7 @@ def test_a_released_helper_package_is_never_changed_under_its_version():
                              text=True, timeout=30, check=True).stdout.split()
     assert not changed, (f"relugrad changed since its release {ref} ({changed}): raise version in pyproject.toml, "
                          f"set relugrad_ref to match, build, commit and tag (README, Forking)")
+
 
 WHEEL = f"relugrad-{VERSION}-py3-none-any.whl"
 GIT_RELEASE = f"relugrad @ git+https://github.com/o/r@v{VERSION}"
